@@ -1,0 +1,13 @@
+// bobbin/bobbin.hpp — everything in bobbin, in one include.
+//
+// bobbin gives C++ threads the concurrency model of Node.js worker_threads and the Web
+// platform. Each header below holds one concept and opens with its contract.
+#pragma once
+
+#include "version.hpp"
+#include "errors.hpp"
+#include "parking_lot.hpp"
+#include "array_buffer.hpp"
+#include "shared_array_buffer.hpp"
+#include "typed_array.hpp"
+#include "atomics.hpp"

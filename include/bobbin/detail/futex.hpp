@@ -1,0 +1,125 @@
+// bobbin/detail/futex.hpp — the one platform seam: sleep on a 32-bit word, wake its sleepers.
+//
+// Everything in bobbin that puts a thread to sleep ends here, through the parking lot:
+//
+//   futex_wait(word, expected, deadline)  sleeps while `word == expected`, until a wake, the
+//                                         deadline, or a spurious return (callers loop);
+//   futex_wake(address, count)            wakes up to `count` sleepers on `address`.
+//
+// Two backends, chosen here and nowhere else:
+//   - Linux: the futex system call (private futexes, absolute CLOCK_MONOTONIC deadlines, which
+//     is what std::chrono::steady_clock reads on Linux).
+//   - Elsewhere, or with BOBBIN_FORCE_PORTABLE_FUTEX defined: an emulation over a fixed table
+//     of std::mutex + std::condition_variable shards hashed by address (what the standard
+//     libraries do for std::atomic::wait on platforms without a native wait).
+//
+// `futex_wake` may be given the address of a word that no longer exists (a waiter's stack
+// frame that has returned). Both backends only hash or compare the address and never touch
+// the memory, so such a late wake is at worst a spurious wake-up of whoever sleeps there now,
+// and every sleeper in bobbin re-checks its condition in a loop.
+//
+// Memory ordering: none of its own. The caller publishes its state change with an atomic store
+// before calling futex_wake, and the sleeper re-reads that state with an acquire load after
+// futex_wait returns.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#if defined(__linux__) && !defined(BOBBIN_FORCE_PORTABLE_FUTEX)
+#define BOBBIN_FUTEX_LINUX_ 1
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#else
+#define BOBBIN_FUTEX_LINUX_ 0
+#include <condition_variable>
+#include <mutex>
+#endif
+
+namespace bobbin::detail {
+
+using SteadyClock = std::chrono::steady_clock;
+using Deadline = SteadyClock::time_point;
+
+// A deadline that never comes.
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
+#if BOBBIN_FUTEX_LINUX_
+
+inline void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                       Deadline deadline) noexcept {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t),
+                "the futex word must be a plain 32-bit integer");
+  if (deadline == kNoDeadline) {
+    ::syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+    return;
+  }
+  const auto since_epoch = deadline.time_since_epoch();
+  if (since_epoch.count() < 0) return;  // a deadline before the clock's epoch has passed
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(secs.count());
+  ts.tv_nsec = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
+  // FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC (steady_clock's clock).
+  ::syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, expected, &ts, nullptr,
+            FUTEX_BITSET_MATCH_ANY);
+}
+
+inline void futex_wake(const void* address, int count) noexcept {
+  ::syscall(SYS_futex, address, FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+
+#else  // the portable emulation
+
+struct FutexShard {
+  std::mutex mutex;
+  std::condition_variable cv;
+};
+
+inline FutexShard& futex_shard(const void* address) noexcept {
+  static FutexShard shards[64];
+  const auto bits = reinterpret_cast<std::uintptr_t>(address);
+  return shards[(bits >> 2) * 0x9E3779B97F4A7C15ull >> 58];
+}
+
+inline void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                       Deadline deadline) noexcept {
+  FutexShard& shard = futex_shard(&word);
+  std::unique_lock lock(shard.mutex);
+  // Checked under the shard's mutex, which futex_wake takes too: a wake that follows the
+  // caller's store cannot slip in between this check and the sleep.
+  if (word.load(std::memory_order_acquire) != expected) return;
+  if (deadline == kNoDeadline) {
+    shard.cv.wait(lock);
+  } else {
+    shard.cv.wait_until(lock, deadline);
+  }
+}
+
+inline void futex_wake(const void* address, int /*count*/) noexcept {
+  FutexShard& shard = futex_shard(address);
+  { std::lock_guard lock(shard.mutex); }
+  // Sleepers of several addresses share a shard, so wake them all; each re-checks its word.
+  shard.cv.notify_all();
+}
+
+#endif
+
+// A CPU hint for spin-wait loops (x86 `pause`, ARM `yield`).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield" ::: "memory");
+#else
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+#endif
+}
+
+}  // namespace bobbin::detail

@@ -1,0 +1,415 @@
+// bobbin/parking_lot.hpp — the waiting core: per-address FIFO queues of parked threads.
+//
+// Every blocking operation in bobbin (`atomics::wait`, mutexes, queues, the event loop, pools)
+// parks here and nowhere else. A thread parks on a *key* (any address) after a validation
+// callback, run under the key's bucket lock, confirms it should sleep; another thread unparks
+// the key's waiters in FIFO order and learns how many it woke.
+//
+//   ParkResult park(key, validate);                    // until unparked (or interrupted)
+//   ParkResult park_for(key, validate, 10ms);          // ... or until the timeout
+//   ParkResult park_until(key, validate, deadline);    // ... or until the deadline
+//   ParkResult park_until(key, validate, before_sleep, deadline);
+//   std::size_t unpark_one(key), unpark_all(key), unpark(key, n);
+//   std::size_t unpark_one(key, callback);             // callback(UnparkResult) under the lock
+//   ThreadHandle this_thread();  bool interrupt(handle);  // wake a thread parked anywhere
+//
+// Usage rules:
+//   - `validate()` runs with the bucket lock held, after the thread is queued: it must be short,
+//     must not park or unpark, and returns true to sleep. If it returns false, `park` returns
+//     `ParkResult::invalid` at once. If it throws, the thread is dequeued and the exception
+//     propagates.
+//   - `before_sleep()` runs after the bucket lock is released and before the thread waits (a
+//     condition variable releases its mutex there).
+//   - The result is decided by whoever removes the thread from its queue, under the bucket lock:
+//     an unpark (`unparked`), the thread's own deadline (`timed_out`) or an interrupt
+//     (`interrupted`). There is exactly one outcome; a thread never returns early from a
+//     deadline and never returns spuriously.
+//   - Deadlines are measured on `std::chrono::steady_clock`; a timeout of zero or less still
+//     queues the thread (so a racing unpark may win) and then times out. Other clocks are
+//     converted once, on entry.
+//   - Waiting spins for a bounded time (a few microseconds) on the waiter's own queue node, then
+//     sleeps on a futex (Linux) or the portable fallback; a waiter nobody wakes burns no CPU.
+//   - `interrupt(handle)` marks the thread: its current park (if any) returns `interrupted` at
+//     once, and so does every later park until the thread calls `clear_interrupt()`. This is how
+//     a worker being terminated is woken and unwound from any blocking call in bobbin.
+//
+// Lifetime: the table is static and never freed; a parked thread's queue node lives on its own
+// stack. Keys are compared by address only; a key need not outlive the calls that use it.
+//
+// Memory ordering: everything an unparking thread did before `unpark*` happens-before the
+// unparked thread's return from `park*` with `unparked` (the hand-off is a release exchange on
+// the waiter's node paired with its acquire load). `unpark*` skips the bucket lock when the
+// bucket is empty; that fast path is correct when the state change that makes `validate()` fail
+// is a sequentially consistent atomic write that precedes `unpark*`, and `validate()` reads it
+// with a sequentially consistent load (the store-buffering argument: a waiter registers with a
+// seq_cst increment before it validates, so either the unparker sees the waiter or the waiter
+// sees the new state). All of bobbin's callers follow that rule.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "detail/futex.hpp"
+#include "detail/word_lock.hpp"
+
+namespace bobbin::parking_lot {
+
+// How a park ended.
+enum class ParkResult {
+  unparked,     // an unpark removed the thread from the queue
+  invalid,      // validate() returned false; the thread never slept
+  timed_out,    // the deadline passed first
+  interrupted,  // interrupt() was called for this thread (now or before the park)
+};
+
+// What `unpark_one(key, callback)` tells its callback, under the bucket lock.
+struct UnparkResult {
+  bool did_unpark = false;     // a thread was removed from the key's queue
+  bool may_have_more = false;  // threads are still queued on the key
+};
+
+namespace detail {
+
+using bobbin::detail::Deadline;
+using bobbin::detail::kNoDeadline;
+using bobbin::detail::SteadyClock;
+
+// States of a queue node. Only the thread that removes a node from its queue (under the
+// bucket lock) moves it to kUnparked or kInterrupted; the owner moves it kQueued -> kSleeping.
+inline constexpr std::uint32_t kQueued = 0;       // queued, owner spinning
+inline constexpr std::uint32_t kSleeping = 1;     // queued, owner asleep on the futex
+inline constexpr std::uint32_t kUnparked = 2;     // removed by an unpark
+inline constexpr std::uint32_t kInterrupted = 3;  // removed by an interrupt
+
+struct ParkNode {
+  const void* key = nullptr;
+  ParkNode* prev = nullptr;
+  ParkNode* next = nullptr;
+  std::atomic<std::uint32_t> state{kQueued};  // the futex word the owner sleeps on
+};
+
+// One bucket of the table: a lock and a FIFO list of every node whose key hashes here.
+struct alignas(64) Bucket {
+  bobbin::detail::WordLock lock;
+  // Nodes in the list. Written under `lock`; read without it by unpark's fast path.
+  std::atomic<std::uint32_t> parked{0};
+  ParkNode* head = nullptr;
+  ParkNode* tail = nullptr;
+
+  void append(ParkNode* node) noexcept {
+    node->prev = tail;
+    node->next = nullptr;
+    (tail ? tail->next : head) = node;
+    tail = node;
+    // seq_cst: the registration half of the store-buffering pair described in the header.
+    parked.fetch_add(1, std::memory_order_seq_cst);
+  }
+
+  void remove(ParkNode* node) noexcept {
+    (node->prev ? node->prev->next : head) = node->next;
+    (node->next ? node->next->prev : tail) = node->prev;
+    // relaxed: under `lock`; a stale non-zero only sends unpark down the locked path.
+    parked.fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
+inline constexpr std::size_t kBucketCount = 256;
+
+inline Bucket& bucket_for(const void* key) noexcept {
+  static Bucket table[kBucketCount];
+  const auto bits = reinterpret_cast<std::uintptr_t>(key);
+  // Fibonacci hashing of the address, ignoring the two low bits: neighbouring 32-bit cells
+  // land in different buckets.
+  return table[((bits >> 2) * 0x9E3779B97F4A7C15ull) >> 56];
+}
+
+// Per-thread state an interrupter needs. Shared-owned so a ThreadHandle stays valid after the
+// thread has exited.
+struct ThreadData {
+  std::atomic<bool> interrupt_requested{false};
+  std::atomic<const void*> parked_key{nullptr};  // the key of the latest park (never cleared)
+  std::atomic<ParkNode*> parked_node{nullptr};   // its node; valid only while in a queue
+};
+
+inline const std::shared_ptr<ThreadData>& this_thread_data() {
+  thread_local const std::shared_ptr<ThreadData> data = std::make_shared<ThreadData>();
+  return data;
+}
+
+// How long a waiter spins on its own node before it sleeps. A kernel sleep/wake hand-off
+// costs several microseconds; an unpark that arrives within the spin is picked up in tens of
+// nanoseconds.
+inline constexpr auto kSpinFor = std::chrono::microseconds(20);
+
+inline ParkResult result_of(std::uint32_t state) noexcept {
+  return state == kInterrupted ? ParkResult::interrupted : ParkResult::unparked;
+}
+
+// The waiting half of park: spin, then sleep, then (at the deadline) remove ourselves.
+[[gnu::noinline]] inline ParkResult wait_for_unpark(Bucket& bucket, ParkNode& node,
+                                                    Deadline deadline) noexcept {
+  std::uint32_t state = kQueued;
+  auto now = SteadyClock::now();
+  if (now < deadline) {
+    const Deadline spin_end = now + kSpinFor < deadline ? now + kSpinFor : deadline;
+    for (unsigned i = 1;; ++i) {
+      // acquire: pairs with the release exchange in unpark()/interrupt().
+      state = node.state.load(std::memory_order_acquire);
+      if (state != kQueued) return result_of(state);
+      if (i % 32 == 0 && SteadyClock::now() >= spin_end) break;
+      bobbin::detail::cpu_relax();
+    }
+    // Announce that we sleep, so an unpark knows to make the wake system call.
+    // acquire on failure: pairs with the release exchange that removed us.
+    if (!node.state.compare_exchange_strong(state, kSleeping, std::memory_order_acquire,
+                                            std::memory_order_acquire)) {
+      return result_of(state);
+    }
+    while ((now = SteadyClock::now()) < deadline) {
+      bobbin::detail::futex_wait(node.state, kSleeping, deadline);
+      state = node.state.load(std::memory_order_acquire);  // acquire: as above
+      if (state != kSleeping) return result_of(state);
+    }
+  }
+  // The deadline has passed. Whoever removes the node decides the outcome.
+  bucket.lock.lock();
+  state = node.state.load(std::memory_order_relaxed);  // relaxed: changed only under the lock
+  if (state == kQueued || state == kSleeping) {
+    bucket.remove(&node);
+    bucket.lock.unlock();
+    return ParkResult::timed_out;
+  }
+  bucket.lock.unlock();
+  return result_of(state);
+}
+
+struct NoOp {
+  template <class... Args>
+  void operator()(Args&&...) const noexcept {}
+};
+
+inline Deadline to_deadline(Deadline deadline) noexcept { return deadline; }
+
+template <class Clock, class Duration>
+Deadline to_deadline(std::chrono::time_point<Clock, Duration> tp) {
+  if constexpr (std::is_same_v<Clock, SteadyClock>) {
+    if (tp >= std::chrono::time_point_cast<Duration>(kNoDeadline)) return kNoDeadline;
+    return std::chrono::time_point_cast<SteadyClock::duration>(tp);
+  } else {
+    if (tp == std::chrono::time_point<Clock, Duration>::max()) return kNoDeadline;
+    const auto left = tp - Clock::now();
+    const auto now = SteadyClock::now();
+    if (left > std::chrono::duration_cast<decltype(left)>(kNoDeadline - now)) return kNoDeadline;
+    return now + std::chrono::duration_cast<SteadyClock::duration>(left);
+  }
+}
+
+// A relative timeout as a deadline: negative or zero means "now", an overflowing one "never".
+// Floating-point durations follow JavaScript's timeouts: NaN and +inf mean never, -inf is 0.
+template <class Rep, class Period>
+Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
+  const auto now = SteadyClock::now();
+  if constexpr (std::is_floating_point_v<Rep>) {
+    const Rep count = timeout.count();
+    if (count != count) return kNoDeadline;  // NaN
+    if (count <= 0) return now;
+    const std::chrono::duration<long double, std::nano> ns = timeout;
+    const long double room = static_cast<long double>((kNoDeadline - now).count());
+    if (!(ns.count() < room)) return kNoDeadline;  // also catches +inf
+    return now + SteadyClock::duration(static_cast<SteadyClock::rep>(ns.count()));
+  } else {
+    if (timeout <= timeout.zero()) return now;
+    const auto room = kNoDeadline - now;
+    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(room)) {
+      return kNoDeadline;
+    }
+    return now + std::chrono::ceil<SteadyClock::duration>(timeout);
+  }
+}
+
+}  // namespace detail
+
+// A handle on a thread, for `interrupt()`. Cheap to copy; stays valid after the thread exits.
+class ThreadHandle {
+ public:
+  ThreadHandle() = default;  // refers to no thread
+  [[nodiscard]] explicit operator bool() const noexcept { return data_ != nullptr; }
+  friend bool operator==(const ThreadHandle&, const ThreadHandle&) = default;
+
+ private:
+  explicit ThreadHandle(std::shared_ptr<detail::ThreadData> data) : data_(std::move(data)) {}
+  std::shared_ptr<detail::ThreadData> data_;
+  friend ThreadHandle this_thread();
+  friend bool interrupt(const ThreadHandle&);
+};
+
+// The calling thread's handle.
+[[nodiscard]] inline ThreadHandle this_thread() { return ThreadHandle(detail::this_thread_data()); }
+
+// Parks the calling thread on `key` until `deadline` (steady_clock), an unpark or an interrupt.
+// See the header comment for `validate` and `before_sleep`.
+template <class Validate, class BeforeSleep>
+ParkResult park_until(const void* key, Validate&& validate, BeforeSleep&& before_sleep,
+                      detail::Deadline deadline) {
+  detail::ThreadData& self = *detail::this_thread_data();
+  // relaxed: a cheap early exit; the decisive check below is seq_cst and under the lock.
+  if (self.interrupt_requested.load(std::memory_order_relaxed)) return ParkResult::interrupted;
+  detail::Bucket& bucket = detail::bucket_for(key);
+  detail::ParkNode node;
+  node.key = key;
+  bucket.lock.lock();
+  bucket.append(&node);
+  // relaxed: published by the seq_cst store of parked_key just below.
+  self.parked_node.store(&node, std::memory_order_relaxed);
+  // seq_cst: pairs with interrupt(), which stores interrupt_requested then loads parked_key.
+  self.parked_key.store(key, std::memory_order_seq_cst);
+  bool valid = false;
+  try {
+    valid = static_cast<bool>(validate());
+  } catch (...) {
+    bucket.remove(&node);
+    bucket.lock.unlock();
+    throw;
+  }
+  if (!valid || self.interrupt_requested.load(std::memory_order_seq_cst)) {
+    bucket.remove(&node);
+    bucket.lock.unlock();
+    return valid ? ParkResult::interrupted : ParkResult::invalid;
+  }
+  bucket.lock.unlock();
+  before_sleep();
+  return detail::wait_for_unpark(bucket, node, deadline);
+}
+
+template <class Validate, class Clock, class Duration>
+ParkResult park_until(const void* key, Validate&& validate,
+                      std::chrono::time_point<Clock, Duration> deadline) {
+  return park_until(key, std::forward<Validate>(validate), detail::NoOp{},
+                    detail::to_deadline(deadline));
+}
+
+template <class Validate, class Rep, class Period>
+ParkResult park_for(const void* key, Validate&& validate,
+                    std::chrono::duration<Rep, Period> timeout) {
+  return park_until(key, std::forward<Validate>(validate), detail::NoOp{},
+                    detail::deadline_after(timeout));
+}
+
+template <class Validate>
+ParkResult park(const void* key, Validate&& validate) {
+  return park_until(key, std::forward<Validate>(validate), detail::NoOp{}, detail::kNoDeadline);
+}
+
+namespace detail {
+
+// Removes up to `count` nodes queued on `key`, oldest first, and wakes their owners.
+// `callback`, if not null, runs under the lock after the removal (unpark_one's contract).
+template <class Callback>
+std::size_t unpark_locked(Bucket& bucket, const void* key, std::size_t count, Callback* callback) {
+  constexpr std::size_t kBatch = 16;
+  const void* to_wake[kBatch];
+  std::size_t pending = 0;
+  std::size_t woken = 0;
+  bucket.lock.lock();
+  ParkNode* node = bucket.head;
+  while (node != nullptr && woken < count) {
+    ParkNode* const next = node->next;
+    if (node->key == key) {
+      bucket.remove(node);
+      ++woken;
+      if (callback != nullptr) {
+        bool more = false;
+        for (ParkNode* rest = next; rest != nullptr && !more; rest = rest->next) {
+          more = rest->key == key;
+        }
+        (*callback)(UnparkResult{true, more});
+      }
+      // release: pairs with the owner's acquire load in wait_for_unpark(). After this
+      // exchange the node may be gone; only its address is used below.
+      if (node->state.exchange(kUnparked, std::memory_order_release) == kSleeping) {
+        if (pending < kBatch) {
+          to_wake[pending++] = &node->state;
+        } else {
+          bobbin::detail::futex_wake(&node->state, 1);
+        }
+      }
+    }
+    node = next;
+  }
+  if (woken == 0 && callback != nullptr) (*callback)(UnparkResult{false, false});
+  bucket.lock.unlock();
+  for (std::size_t i = 0; i < pending; ++i) bobbin::detail::futex_wake(to_wake[i], 1);
+  return woken;
+}
+
+}  // namespace detail
+
+// Wakes up to `count` threads parked on `key`, in the order they parked; returns how many.
+inline std::size_t unpark(const void* key, std::size_t count) noexcept {
+  detail::Bucket& bucket = detail::bucket_for(key);
+  // seq_cst: the observing half of the store-buffering pair described in the header.
+  if (count == 0 || bucket.parked.load(std::memory_order_seq_cst) == 0) return 0;
+  return detail::unpark_locked<detail::NoOp>(bucket, key, count, nullptr);
+}
+
+inline std::size_t unpark_one(const void* key) noexcept { return unpark(key, 1); }
+
+inline std::size_t unpark_all(const void* key) noexcept {
+  return unpark(key, static_cast<std::size_t>(-1));
+}
+
+// Wakes the oldest thread parked on `key`, if any, and runs `callback(UnparkResult)` under the
+// bucket lock before that thread resumes: a lock built on the parking lot can clear its
+// "has parked threads" bit there without racing a new parker. Always takes the bucket lock.
+template <class Callback>
+std::size_t unpark_one(const void* key, Callback&& callback) {
+  return detail::unpark_locked(detail::bucket_for(key), key, 1, &callback);
+}
+
+// Asks the thread to stop waiting: its current park returns `interrupted`, and so does every
+// later one until it calls clear_interrupt(). Returns true if the thread was parked and this
+// call woke it.
+inline bool interrupt(const ThreadHandle& thread) {
+  if (!thread.data_) return false;
+  detail::ThreadData& target = *thread.data_;
+  // seq_cst: pairs with park_until(), which stores parked_key then loads interrupt_requested.
+  target.interrupt_requested.store(true, std::memory_order_seq_cst);
+  const void* key = target.parked_key.load(std::memory_order_seq_cst);
+  if (key == nullptr) return false;
+  detail::ParkNode* const wanted = target.parked_node.load(std::memory_order_relaxed);
+  detail::Bucket& bucket = detail::bucket_for(key);
+  const void* wake = nullptr;
+  bucket.lock.lock();
+  // A node found in the list is live; at that address it can only be the target's own node.
+  for (detail::ParkNode* node = bucket.head; node != nullptr; node = node->next) {
+    if (node != wanted) continue;
+    bucket.remove(node);
+    // release: pairs with the owner's acquire load of its state.
+    if (node->state.exchange(detail::kInterrupted, std::memory_order_release) ==
+        detail::kSleeping) {
+      wake = &node->state;
+    }
+    bucket.lock.unlock();
+    if (wake != nullptr) bobbin::detail::futex_wake(wake, 1);
+    return true;
+  }
+  bucket.lock.unlock();
+  return false;
+}
+
+// Whether interrupt() was called for the calling thread (and not cleared since).
+[[nodiscard]] inline bool interrupt_requested() noexcept {
+  return detail::this_thread_data()->interrupt_requested.load(std::memory_order_seq_cst);
+}
+
+// Clears the calling thread's interrupt request.
+inline void clear_interrupt() noexcept {
+  detail::this_thread_data()->interrupt_requested.store(false, std::memory_order_seq_cst);
+}
+
+}  // namespace bobbin::parking_lot
