@@ -11,6 +11,7 @@
 //   ParkResult park_until(key, validate, before_sleep, deadline);
 //   std::size_t unpark_one(key), unpark_all(key), unpark(key, n);
 //   std::size_t unpark_one(key, callback);             // callback(UnparkResult) under the lock
+//   std::size_t parked(key);                           // how many are parked (a snapshot)
 //   ThreadHandle this_thread();  bool interrupt(handle);  // wake a thread parked anywhere
 //
 // Usage rules:
@@ -369,6 +370,20 @@ inline std::size_t unpark_all(const void* key) noexcept {
 template <class Callback>
 std::size_t unpark_one(const void* key, Callback&& callback) {
   return detail::unpark_locked(detail::bucket_for(key), key, 1, &callback);
+}
+
+// How many threads are parked on `key` right now: a snapshot taken under the bucket lock, stale
+// as soon as it returns. Meant for tests, diagnostics and back-pressure heuristics.
+[[nodiscard]] inline std::size_t parked(const void* key) noexcept {
+  detail::Bucket& bucket = detail::bucket_for(key);
+  if (bucket.parked.load(std::memory_order_seq_cst) == 0) return 0;
+  std::size_t count = 0;
+  bucket.lock.lock();
+  for (const detail::ParkNode* node = bucket.head; node != nullptr; node = node->next) {
+    count += node->key == key ? 1 : 0;
+  }
+  bucket.lock.unlock();
+  return count;
 }
 
 // Asks the thread to stop waiting: its current park returns `interrupted`, and so does every
