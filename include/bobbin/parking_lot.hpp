@@ -194,22 +194,6 @@ struct NoOp {
   void operator()(Args&&...) const noexcept {}
 };
 
-inline Deadline to_deadline(Deadline deadline) noexcept { return deadline; }
-
-template <class Clock, class Duration>
-Deadline to_deadline(std::chrono::time_point<Clock, Duration> tp) {
-  if constexpr (std::is_same_v<Clock, SteadyClock>) {
-    if (tp >= std::chrono::time_point_cast<Duration>(kNoDeadline)) return kNoDeadline;
-    return std::chrono::time_point_cast<SteadyClock::duration>(tp);
-  } else {
-    if (tp == std::chrono::time_point<Clock, Duration>::max()) return kNoDeadline;
-    const auto left = tp - Clock::now();
-    const auto now = SteadyClock::now();
-    if (left > std::chrono::duration_cast<decltype(left)>(kNoDeadline - now)) return kNoDeadline;
-    return now + std::chrono::duration_cast<SteadyClock::duration>(left);
-  }
-}
-
 // A relative timeout as a deadline: negative or zero means "now", an overflowing one "never".
 // Floating-point durations follow JavaScript's timeouts: NaN and +inf mean never, -inf is 0.
 template <class Rep, class Period>
@@ -231,6 +215,16 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
     }
     return now + std::chrono::ceil<SteadyClock::duration>(timeout);
   }
+}
+
+inline Deadline to_deadline(Deadline deadline) noexcept { return deadline; }
+
+// A deadline on any clock as a steady_clock deadline: `max()` stays "never"; other values are
+// converted once, through the time left until them.
+template <class Clock, class Duration>
+Deadline to_deadline(std::chrono::time_point<Clock, Duration> tp) {
+  if (tp == std::chrono::time_point<Clock, Duration>::max()) return kNoDeadline;
+  return deadline_after(tp - Clock::now());
 }
 
 }  // namespace detail
