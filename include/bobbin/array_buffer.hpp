@@ -84,7 +84,10 @@ class ArrayBuffer {
   ArrayBuffer(const ArrayBuffer& other) : block_(clone_of(other.block_)) {}
 
   // Transfer: takes the bytes in O(1) and detaches `other`.
-  ArrayBuffer(ArrayBuffer&& other) noexcept : block_(take(other.block_)) {}
+  ArrayBuffer(ArrayBuffer&& other) noexcept
+      : block_(take(other.block_)), detached_resizable_(other.detached_resizable_) {
+    other.detached_resizable_ = resizable();
+  }
 
   ArrayBuffer& operator=(const ArrayBuffer& other) {
     if (this != &other) block_ = clone_of(other.block_);
@@ -92,7 +95,11 @@ class ArrayBuffer {
   }
 
   ArrayBuffer& operator=(ArrayBuffer&& other) noexcept {
-    if (this != &other) block_ = take(other.block_);
+    if (this != &other) {
+      block_ = take(other.block_);
+      detached_resizable_ = other.detached_resizable_;
+      other.detached_resizable_ = resizable();
+    }
     return *this;
   }
 
@@ -109,7 +116,9 @@ class ArrayBuffer {
   }
 
   // Whether the buffer was created with a maximum (stays true after detaching).
-  [[nodiscard]] bool resizable() const noexcept { return block_ != nullptr && block_->resizable; }
+  [[nodiscard]] bool resizable() const noexcept {
+    return block_ != nullptr ? block_->resizable : detached_resizable_;
+  }
 
   [[nodiscard]] bool detached() const noexcept {
     return block_ == nullptr || block_->data == nullptr;
@@ -249,6 +258,7 @@ class ArrayBuffer {
   }
 
   std::shared_ptr<detail::BufferBlock> block_;  // null: detached by a move
+  bool detached_resizable_ = false;  // resizable() while block_ is null (kept across detach)
 };
 
 }  // namespace bobbin

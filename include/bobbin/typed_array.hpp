@@ -260,8 +260,8 @@ class TypedArray {
     if (detached()) throw TypeError("cannot construct a view of a detached ArrayBuffer");
     const std::size_t buffer_length = block_->length();
     if (length) {
-      if (*length > (detail::kMaxSafeInteger - byte_offset) / sizeof(T) ||
-          byte_offset + *length * sizeof(T) > buffer_length) {
+      // Written so that nothing overflows: a huge offset must not wrap around into range.
+      if (byte_offset > buffer_length || *length > (buffer_length - byte_offset) / sizeof(T)) {
         throw RangeError("invalid typed array length: " + std::to_string(*length));
       }
       length_ = *length;
