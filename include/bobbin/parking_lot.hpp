@@ -53,9 +53,17 @@
 #include <cstdint>
 #include <memory>
 #include <type_traits>
+#include <thread>
 #include <utility>
 
 #include "detail/futex.hpp"
+
+#ifndef BOBBIN_SPIN_US
+#define BOBBIN_SPIN_US 2
+#endif
+#ifndef BOBBIN_YIELD_US
+#define BOBBIN_YIELD_US 20
+#endif
 #include "detail/word_lock.hpp"
 
 namespace bobbin::parking_lot {
@@ -142,10 +150,13 @@ inline const std::shared_ptr<ThreadData>& this_thread_data() {
   return data;
 }
 
-// How long a waiter spins on its own node before it sleeps. A kernel sleep/wake hand-off
-// costs several microseconds; an unpark that arrives within the spin is picked up in tens of
-// nanoseconds.
-inline constexpr auto kSpinFor = std::chrono::microseconds(20);
+// How a waiter spins on its own node before it sleeps. A kernel sleep/wake hand-off costs
+// several microseconds; an unpark that arrives while the waiter still spins is picked up in
+// tens of nanoseconds. The waiter first spins with a CPU pause hint for `kSpinFor`, then yields
+// its time slice for up to `kYieldFor` (so a thread that would unpark it, and shares its core,
+// can run), then sleeps.
+inline constexpr auto kSpinFor = std::chrono::microseconds(BOBBIN_SPIN_US);
+inline constexpr auto kYieldFor = std::chrono::microseconds(BOBBIN_YIELD_US);
 
 inline ParkResult result_of(std::uint32_t state) noexcept {
   return state == kInterrupted ? ParkResult::interrupted : ParkResult::unparked;
@@ -162,8 +173,14 @@ inline ParkResult result_of(std::uint32_t state) noexcept {
       // acquire: pairs with the release exchange in unpark()/interrupt().
       state = node.state.load(std::memory_order_acquire);
       if (state != kQueued) return result_of(state);
-      if (i % 32 == 0 && SteadyClock::now() >= spin_end) break;
+      if (i % 16 == 0 && SteadyClock::now() >= spin_end) break;
       bobbin::detail::cpu_relax();
+    }
+    const Deadline yield_end = now + kSpinFor + kYieldFor < deadline ? now + kSpinFor + kYieldFor : deadline;
+    while (SteadyClock::now() < yield_end) {
+      std::this_thread::yield();
+      state = node.state.load(std::memory_order_acquire);  // acquire: as above
+      if (state != kQueued) return result_of(state);
     }
     // Announce that we sleep, so an unpark knows to make the wake system call.
     // acquire on failure: pairs with the release exchange that removed us.

@@ -233,13 +233,13 @@ class TypedArray {
   // The address of element `index` after full validation (atomics use this): TypeError when
   // out of bounds, RangeError when `index >= length()`.
   [[nodiscard]] T* element(std::size_t index) const {
-    const auto n = current_length();
-    if (!n) throw TypeError(detached() ? "the view's buffer is detached" : "the view is out of bounds");
-    if (index >= *n) {
-      throw RangeError("index " + std::to_string(index) + " is out of range for length " +
-                       std::to_string(*n));
+    // Fast path: a fixed-length buffer's views never go out of bounds unless detached.
+    const detail::BufferBlock* const block = block_.get();
+    if (block != nullptr && block->data != nullptr && !block->resizable && index < length_)
+        [[likely]] {
+      return reinterpret_cast<T*>(block->data + byte_offset_) + index;
     }
-    return reinterpret_cast<T*>(block_->data + byte_offset_) + index;
+    return element_slow(index);
   }
 
  private:
@@ -297,6 +297,18 @@ class TypedArray {
     }
     if (byte_offset_ + length_ * sizeof(T) > buffer_length) return std::nullopt;
     return length_;
+  }
+
+  [[gnu::noinline]] T* element_slow(std::size_t index) const {
+    const auto n = current_length();
+    if (!n) {
+      throw TypeError(detached() ? "the view's buffer is detached" : "the view is out of bounds");
+    }
+    if (index >= *n) {
+      throw RangeError("index " + std::to_string(index) + " is out of range for length " +
+                       std::to_string(*n));
+    }
+    return reinterpret_cast<T*>(block_->data + byte_offset_) + index;
   }
 
   [[nodiscard]] T* base() const {
