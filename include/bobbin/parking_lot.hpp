@@ -49,6 +49,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -95,8 +96,11 @@ inline constexpr std::uint32_t kSleeping = 1;     // queued, owner asleep on the
 inline constexpr std::uint32_t kUnparked = 2;     // removed by an unpark
 inline constexpr std::uint32_t kInterrupted = 3;  // removed by an interrupt
 
+struct ThreadData;
+
 struct ParkNode {
   const void* key = nullptr;
+  const ThreadData* owner = nullptr;  // the parked thread (interrupt() looks for it)
   ParkNode* prev = nullptr;
   ParkNode* next = nullptr;
   std::atomic<std::uint32_t> state{kQueued};  // the futex word the owner sleeps on
@@ -142,7 +146,6 @@ inline Bucket& bucket_for(const void* key) noexcept {
 struct ThreadData {
   std::atomic<bool> interrupt_requested{false};
   std::atomic<const void*> parked_key{nullptr};  // the key of the latest park (never cleared)
-  std::atomic<ParkNode*> parked_node{nullptr};   // its node; valid only while in a queue
 };
 
 inline const std::shared_ptr<ThreadData>& this_thread_data() {
@@ -211,25 +214,25 @@ struct NoOp {
   void operator()(Args&&...) const noexcept {}
 };
 
-// A relative timeout as a deadline: negative or zero means "now", an overflowing one "never".
-// Floating-point durations follow JavaScript's timeouts: NaN and +inf mean never, -inf is 0.
+// Durations as long double nanoseconds: any std::chrono duration converts to it without
+// overflow (64 bits of mantissa keep whole nanoseconds of any steady or system clock reading).
+using LongNanoseconds = std::chrono::duration<long double, std::nano>;
+
+// A relative timeout as a deadline: zero, negative or -infinity means "now"; NaN, +infinity
+// (JavaScript's "forever") or one that would overflow the clock means "never". Never earlier
+// than the timeout: fractions of a nanosecond round up.
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
   const auto now = SteadyClock::now();
+  const long double ns = LongNanoseconds(timeout).count();
+  if (ns != ns) return kNoDeadline;  // NaN
+  if (!(ns > 0)) return now;
+  const auto room = static_cast<long double>((kNoDeadline - now).count());
+  if (!(ns < room - 1)) return kNoDeadline;  // also +infinity
   if constexpr (std::is_floating_point_v<Rep>) {
-    const Rep count = timeout.count();
-    if (count != count) return kNoDeadline;  // NaN
-    if (count <= 0) return now;
-    const std::chrono::duration<long double, std::nano> ns = timeout;
-    const long double room = static_cast<long double>((kNoDeadline - now).count());
-    if (!(ns.count() < room)) return kNoDeadline;  // also catches +inf
-    return now + SteadyClock::duration(static_cast<SteadyClock::rep>(ns.count()));
+    return now + SteadyClock::duration(static_cast<SteadyClock::rep>(std::ceil(ns)));
   } else {
-    if (timeout <= timeout.zero()) return now;
-    const auto room = kNoDeadline - now;
-    if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(room)) {
-      return kNoDeadline;
-    }
+    // Fits, since ns < room; ceil, so a finer unit (picoseconds) never ends a wait early.
     return now + std::chrono::ceil<SteadyClock::duration>(timeout);
   }
 }
@@ -237,11 +240,14 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) noexcept {
 inline Deadline to_deadline(Deadline deadline) noexcept { return deadline; }
 
 // A deadline on any clock as a steady_clock deadline: `max()` stays "never"; other values are
-// converted once, through the time left until them.
+// converted once, through the time left until them, computed without overflow (so `min()` is
+// simply in the past).
 template <class Clock, class Duration>
-Deadline to_deadline(std::chrono::time_point<Clock, Duration> tp) {
+Deadline to_deadline(std::chrono::time_point<Clock, Duration> tp) noexcept {
   if (tp == std::chrono::time_point<Clock, Duration>::max()) return kNoDeadline;
-  return deadline_after(tp - Clock::now());
+  const long double left = LongNanoseconds(tp.time_since_epoch()).count() -
+                           LongNanoseconds(Clock::now().time_since_epoch()).count();
+  return deadline_after(LongNanoseconds(left));
 }
 
 }  // namespace detail
@@ -274,10 +280,9 @@ ParkResult park_until(const void* key, Validate&& validate, BeforeSleep&& before
   detail::Bucket& bucket = detail::bucket_for(key);
   detail::ParkNode node;
   node.key = key;
+  node.owner = &self;
   bucket.lock.lock();
   bucket.append(&node);
-  // relaxed: published by the seq_cst store of parked_key just below.
-  self.parked_node.store(&node, std::memory_order_relaxed);
   // seq_cst: pairs with interrupt(), which stores interrupt_requested then loads parked_key.
   self.parked_key.store(key, std::memory_order_seq_cst);
   bool valid = false;
@@ -407,25 +412,26 @@ inline bool interrupt(const ThreadHandle& thread) {
   target.interrupt_requested.store(true, std::memory_order_seq_cst);
   const void* key = target.parked_key.load(std::memory_order_seq_cst);
   if (key == nullptr) return false;
-  detail::ParkNode* const wanted = target.parked_node.load(std::memory_order_relaxed);
   detail::Bucket& bucket = detail::bucket_for(key);
   const void* wake = nullptr;
+  bool found = false;
   bucket.lock.lock();
-  // A node found in the list is live; at that address it can only be the target's own node.
+  // A thread has at most one node queued; its owner field names the thread for sure (a node
+  // address alone could be a later thread's reused stack).
   for (detail::ParkNode* node = bucket.head; node != nullptr; node = node->next) {
-    if (node != wanted) continue;
+    if (node->owner != &target) continue;
     bucket.remove(node);
+    found = true;
     // release: pairs with the owner's acquire load of its state.
     if (node->state.exchange(detail::kInterrupted, std::memory_order_release) ==
         detail::kSleeping) {
       wake = &node->state;
     }
-    bucket.lock.unlock();
-    if (wake != nullptr) bobbin::detail::futex_wake(wake, 1);
-    return true;
+    break;
   }
   bucket.lock.unlock();
-  return false;
+  if (wake != nullptr) bobbin::detail::futex_wake(wake, 1);
+  return found;
 }
 
 // Whether interrupt() was called for the calling thread (and not cleared since).
