@@ -28,8 +28,10 @@
 //   - Deadlines are measured on `std::chrono::steady_clock`; a timeout of zero or less still
 //     queues the thread (so a racing unpark may win) and then times out. Other clocks are
 //     converted once, on entry.
-//   - Waiting spins for a bounded time (a few microseconds) on the waiter's own queue node, then
-//     sleeps on a futex (Linux) or the portable fallback; a waiter nobody wakes burns no CPU.
+//   - Waiting first spins on the waiter's own queue node (BOBBIN_SPIN_US, default 2 µs, with a
+//     CPU pause hint), then yields its time slice (BOBBIN_YIELD_US, default 20 µs, so that a
+//     thread sharing its core can run and unpark it), then sleeps on a futex (Linux) or the
+//     portable fallback. A waiter nobody wakes soon burns no CPU after those microseconds.
 //   - `interrupt(handle)` marks the thread: its current park (if any) returns `interrupted` at
 //     once, and so does every later park until the thread calls `clear_interrupt()`. This is how
 //     a worker being terminated is woken and unwound from any blocking call in bobbin.
