@@ -225,6 +225,7 @@ class ArrayBuffer {
     to.byte_length.store(from.byte_length.exchange(0), std::memory_order_relaxed);
     to.max_byte_length = std::exchange(from.max_byte_length, 0);
     to.capacity = std::exchange(from.capacity, 0);
+    to.mapped = std::exchange(from.mapped, 0);
     to.resizable = from.resizable;
     to.shared = false;
   }
@@ -240,14 +241,7 @@ class ArrayBuffer {
       throw RangeError("transfer: the new length exceeds the max byte length");
     }
     // Make room first: nothing is detached if this throws.
-    std::byte* grown = nullptr;
-    if (length > from.capacity) {
-      grown = static_cast<std::byte*>(std::realloc(from.data, length));
-      if (grown == nullptr) throw RangeError("Array buffer allocation failed");
-      std::memset(grown + from.capacity, 0, length - from.capacity);
-      from.data = grown;
-      from.capacity = length;
-    }
+    if (length > from.capacity) detail::grow_capacity(from, length);
     if (length < old_length) std::memset(from.data + length, 0, old_length - length);
     auto block = std::make_shared<detail::BufferBlock>();
     move_bytes(from, *block);

@@ -59,7 +59,7 @@
 #include <thread>
 #include <utility>
 
-#include "detail/futex.hpp"
+#include "detail/platform.hpp"
 
 #ifndef BOBBIN_SPIN_US
 #define BOBBIN_SPIN_US 2
@@ -128,8 +128,9 @@ struct alignas(64) Bucket {
   void remove(ParkNode* node) noexcept {
     (node->prev ? node->prev->next : head) = node->next;
     (node->next ? node->next->prev : tail) = node->prev;
-    // relaxed: under `lock`; a stale non-zero only sends unpark down the locked path.
-    parked.fetch_sub(1, std::memory_order_relaxed);
+    // relaxed, and a plain store rather than an RMW: every write happens under `lock`, and a
+    // stale non-zero only sends unpark down the locked path.
+    parked.store(parked.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
 };
 
@@ -286,7 +287,12 @@ ParkResult park_until(const void* key, Validate&& validate, BeforeSleep&& before
   bucket.lock.lock();
   bucket.append(&node);
   // seq_cst: pairs with interrupt(), which stores interrupt_requested then loads parked_key.
-  self.parked_key.store(key, std::memory_order_seq_cst);
+  // A thread that parks on the same key again skips the store: an interrupter that reads that
+  // key scans this bucket under its lock, so it either finds this node or its interrupt is
+  // ordered before our lock and the seq_cst load below sees it.
+  if (self.parked_key.load(std::memory_order_relaxed) != key) {
+    self.parked_key.store(key, std::memory_order_seq_cst);
+  }
   bool valid = false;
   try {
     valid = static_cast<bool>(validate());

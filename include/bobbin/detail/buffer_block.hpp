@@ -1,10 +1,16 @@
 // bobbin/detail/buffer_block.hpp — the memory behind ArrayBuffer, SharedArrayBuffer and views.
 //
 // A BufferBlock is the identity of one buffer (JavaScript's ArrayBuffer object): handles and
-// views hold it through a shared_ptr. Its bytes come from calloc, are at least 16-byte aligned,
-// and are allocated once at the buffer's maximum size, so growing never moves them (other
-// threads hold raw pointers into a SharedArrayBuffer) and fresh memory reads as zero. Bytes
-// beyond `byte_length` are kept zero, so growing or resizing up reveals zeros.
+// views hold it through a shared_ptr. Its bytes are at least 16-byte aligned and allocated once
+// at the buffer's maximum size, so growing never moves them (other threads hold raw pointers
+// into a SharedArrayBuffer) and fresh memory reads as zero. Bytes beyond `byte_length` are kept
+// zero, so growing or resizing up reveals zeros.
+//
+// Small blocks come from malloc/calloc. Blocks of 2 MiB and more come straight from the kernel
+// (platform.hpp's map_pages: lazily committed, huge pages where available), and a few freed
+// ones are kept for reuse by the next clone of a similar size — a clone then copies into warm
+// memory instead of faulting in fresh pages. The cache holds at most
+// BOBBIN_LARGE_BLOCK_CACHE_BYTES (default 256 MiB; define it to 0 to turn the cache off).
 //
 // An ArrayBuffer's block is owned by one thread at a time (it moves between threads only by
 // transfer, through a synchronising hand-off), so `data` and its bytes need no atomics there.
@@ -21,12 +27,68 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "../errors.hpp"
+#include "platform.hpp"
+
+#ifndef BOBBIN_LARGE_BLOCK_CACHE_BYTES
+#define BOBBIN_LARGE_BLOCK_CACHE_BYTES (std::size_t{256} << 20)
+#endif
 
 namespace bobbin::detail {
+
+// Blocks at least this large are mapped pages, in multiples of this size.
+inline constexpr std::size_t kLargeBlock = std::size_t{2} << 20;
+
+// Recently freed large regions, kept for reuse by clones (which overwrite every byte, so need
+// no zeroing). A handful of entries under a mutex: large allocations are rare.
+class LargeBlockCache {
+ public:
+  static LargeBlockCache& instance() {
+    // Never destroyed: blocks freed during static destruction may still come back here.
+    static auto* cache = new LargeBlockCache;
+    return *cache;
+  }
+
+  // A cached region of at least `bytes` and at most twice that, or null.
+  void* take(std::size_t bytes, std::size_t& got) noexcept {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (entries_[i].bytes >= bytes && entries_[i].bytes / 2 <= bytes) {
+        void* p = entries_[i].p;
+        got = entries_[i].bytes;
+        total_ -= got;
+        entries_[i] = entries_[--count_];
+        return p;
+      }
+    }
+    return nullptr;
+  }
+
+  // Keeps the region if there is room; false if the caller must unmap it.
+  bool put(void* p, std::size_t bytes) noexcept {
+    std::lock_guard lock(mutex_);
+    if (count_ == kEntries || total_ + bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) return false;
+    entries_[count_++] = Entry{p, bytes};
+    total_ += bytes;
+    return true;
+  }
+
+ private:
+  struct Entry {
+    void* p;
+    std::size_t bytes;
+  };
+  static constexpr std::size_t kEntries = 4;
+  std::mutex mutex_;
+  Entry entries_[kEntries]{};
+  std::size_t count_ = 0;
+  std::size_t total_ = 0;
+};
 
 // The largest length JavaScript accepts (2^53 - 1); anything above it is a RangeError.
 inline constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
@@ -35,14 +97,26 @@ struct BufferBlock {
   std::byte* data = nullptr;                // null once detached (ArrayBuffer only)
   std::atomic<std::size_t> byte_length{0};  // current length
   std::size_t max_byte_length = 0;          // the maximum; equals the length when fixed
-  std::size_t capacity = 0;                 // bytes allocated at `data`
+  std::size_t capacity = 0;                 // bytes usable at `data`
+  std::size_t mapped = 0;                   // size of the mapping when `data` is mapped pages
   bool shared = false;                      // a SharedArrayBuffer's block
   bool resizable = false;                   // created with a maximum (resizable / growable)
 
   BufferBlock() = default;
   BufferBlock(const BufferBlock&) = delete;
   BufferBlock& operator=(const BufferBlock&) = delete;
-  ~BufferBlock() { std::free(data); }
+  ~BufferBlock() { release(); }
+
+  // Gives the bytes back (to the cache, the kernel or malloc) and detaches the block.
+  void release() noexcept {
+    if (data != nullptr && mapped != 0) {
+      if (!LargeBlockCache::instance().put(data, mapped)) unmap_pages(data, mapped);
+    } else {
+      std::free(data);
+    }
+    data = nullptr;
+    mapped = 0;
+  }
 
   [[nodiscard]] std::size_t length() const noexcept {
     return byte_length.load(std::memory_order_seq_cst);
@@ -55,13 +129,41 @@ inline void check_length(std::uint64_t length, const char* what) {
   }
 }
 
-// Allocates `capacity` bytes, zeroed when `zeroed` (calloc maps fresh pages lazily, so a large
-// maximum costs address space, not memory, until it is used).
-inline std::byte* allocate_bytes(std::size_t capacity, bool zeroed) {
-  const std::size_t n = capacity == 0 ? 1 : capacity;
-  void* p = zeroed ? std::calloc(n, 1) : std::malloc(n);
-  if (p == nullptr) throw RangeError("Array buffer allocation failed");
-  return static_cast<std::byte*>(p);
+// Gives `block` `capacity` bytes, zeroed when `zeroed` (a clone skips zeroing: it overwrites
+// them). Large blocks are mapped pages, which the kernel zeroes lazily, so a large maximum costs
+// address space, not memory, until it is used. Throws RangeError when memory runs out.
+inline void allocate_bytes(BufferBlock& block, std::size_t capacity, bool zeroed) {
+  if (capacity >= kLargeBlock) {
+    const std::size_t bytes = (capacity + kLargeBlock - 1) / kLargeBlock * kLargeBlock;
+    std::size_t got = 0;
+    void* p = zeroed ? nullptr : LargeBlockCache::instance().take(bytes, got);
+    if (p == nullptr) {
+      p = map_pages(bytes);
+      got = bytes;
+    }
+    if (p == nullptr) throw RangeError("Array buffer allocation failed");
+    block.data = static_cast<std::byte*>(p);
+    block.mapped = got;
+  } else {
+    const std::size_t n = capacity == 0 ? 1 : capacity;
+    void* p = zeroed ? std::calloc(n, 1) : std::malloc(n);
+    if (p == nullptr) throw RangeError("Array buffer allocation failed");
+    block.data = static_cast<std::byte*>(p);
+    block.mapped = 0;
+  }
+  block.capacity = capacity;
+}
+
+// Grows `block`'s allocation to `capacity` bytes, keeping its bytes and zeroing the new ones.
+// On failure (RangeError) the block is unchanged.
+inline void grow_capacity(BufferBlock& block, std::size_t capacity) {
+  BufferBlock grown;
+  allocate_bytes(grown, capacity, true);
+  std::memcpy(grown.data, block.data, block.capacity);
+  block.release();
+  block.data = std::exchange(grown.data, nullptr);
+  block.mapped = std::exchange(grown.mapped, 0);
+  block.capacity = capacity;
 }
 
 // A new block of `length` zero bytes that may grow to `max` (fixed when `max` is empty).
@@ -76,8 +178,7 @@ inline std::shared_ptr<BufferBlock> make_block(std::uint64_t length, const std::
   block->shared = shared;
   block->resizable = max != nullptr;
   block->max_byte_length = static_cast<std::size_t>(max != nullptr ? *max : length);
-  block->capacity = block->max_byte_length;
-  block->data = allocate_bytes(block->capacity, true);
+  allocate_bytes(*block, block->max_byte_length, true);
   block->byte_length.store(static_cast<std::size_t>(length), std::memory_order_relaxed);
   return block;
 }
@@ -89,9 +190,8 @@ inline std::shared_ptr<BufferBlock> clone_block(const BufferBlock& source) {
   block->shared = source.shared;
   block->resizable = source.resizable;
   block->max_byte_length = source.max_byte_length;
-  block->capacity = source.resizable ? source.max_byte_length : length;
   // A fixed clone is overwritten whole, so it skips zeroing; a resizable one keeps its tail zero.
-  block->data = allocate_bytes(block->capacity, source.resizable);
+  allocate_bytes(*block, source.resizable ? source.max_byte_length : length, source.resizable);
   if (length != 0) std::memcpy(block->data, source.data, length);
   block->byte_length.store(length, std::memory_order_relaxed);
   return block;

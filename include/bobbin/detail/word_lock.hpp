@@ -12,7 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "futex.hpp"
+#include "platform.hpp"
 
 namespace bobbin::detail {
 
