@@ -54,25 +54,33 @@ class LargeBlockCache {
     return *cache;
   }
 
-  // A cached region of at least `bytes` and at most twice that, or null.
+  // The most recently cached region of at least `bytes` and at most twice that, or null.
   void* take(std::size_t bytes, std::size_t& got) noexcept {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < count_; ++i) {
+    for (std::size_t i = count_; i-- > 0;) {
       if (entries_[i].bytes >= bytes && entries_[i].bytes / 2 <= bytes) {
         void* p = entries_[i].p;
         got = entries_[i].bytes;
         total_ -= got;
-        entries_[i] = entries_[--count_];
+        for (std::size_t j = i + 1; j < count_; ++j) entries_[j - 1] = entries_[j];
+        --count_;
         return p;
       }
     }
     return nullptr;
   }
 
-  // Keeps the region if there is room; false if the caller must unmap it.
+  // Keeps the region, unmapping the oldest ones to make room; false (the caller unmaps it) if
+  // it alone is larger than the cache.
   bool put(void* p, std::size_t bytes) noexcept {
+    if (bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) return false;
     std::lock_guard lock(mutex_);
-    if (count_ == kEntries || total_ + bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) return false;
+    while (count_ == kEntries || total_ + bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) {
+      unmap_pages(entries_[0].p, entries_[0].bytes);
+      total_ -= entries_[0].bytes;
+      for (std::size_t j = 1; j < count_; ++j) entries_[j - 1] = entries_[j];
+      --count_;
+    }
     entries_[count_++] = Entry{p, bytes};
     total_ += bytes;
     return true;
