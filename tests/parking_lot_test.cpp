@@ -191,12 +191,18 @@ TEST(ParkingLot, ValidateRunsAfterQueueingAndCanThrow) {
 TEST(ParkingLot, BeforeSleepRunsWithoutTheBucketLock) {
   int key = 0;
   std::size_t seen_parked = 0;
+  std::atomic<bool> before_sleep_ran{false};
   std::thread waiter([&] {
-    // parked() takes the bucket lock: it would deadlock if before_sleep ran under it.
-    pl::park_until(&key, [] { return true; }, [&] { seen_parked = pl::parked(&key); },
+    // parked() takes the bucket lock: it would deadlock if before_sleep ran under it. The
+    // thread is already queued when before_sleep runs, so it counts itself.
+    pl::park_until(&key, [] { return true; },
+                   [&] {
+                     seen_parked = pl::parked(&key);
+                     before_sleep_ran.store(true);
+                   },
                    Clock::now() + kLong);
   });
-  await_parked(&key, 1);
+  while (!before_sleep_ran.load()) std::this_thread::yield();  // unpark only after it ran
   EXPECT_EQ(pl::unpark_one(&key), 1u);
   waiter.join();
   EXPECT_EQ(seen_parked, 1u);
