@@ -11,3 +11,5 @@
 #include "shared_array_buffer.hpp"
 #include "typed_array.hpp"
 #include "atomics.hpp"
+#include "mutex.hpp"
+#include "ring_buffer.hpp"
