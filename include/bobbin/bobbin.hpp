@@ -12,4 +12,3 @@
 #include "typed_array.hpp"
 #include "atomics.hpp"
 #include "mutex.hpp"
-#include "ring_buffer.hpp"
