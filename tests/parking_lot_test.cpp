@@ -319,4 +319,101 @@ TEST(ParkingLot, TimeoutRacingUnparkHasExactlyOneOutcome) {
   EXPECT_EQ(pl::parked(&key), 0u);
 }
 
+// An async waiter (no thread) that counts its wake-ups.
+struct CountingWaiter : pl::AsyncWaiter {
+  std::atomic<int> unparked{0};
+  std::thread::id unparked_on{};
+  void on_unpark() noexcept override {
+    unparked_on = std::this_thread::get_id();
+    unparked.fetch_add(1);
+  }
+};
+
+TEST(ParkingLotAsync, ValidateFalseQueuesNothing) {
+  int key = 0;
+  CountingWaiter waiter;
+  EXPECT_FALSE(pl::park_async(&key, [] { return false; }, waiter));
+  EXPECT_EQ(pl::parked(&key), 0u);
+  EXPECT_EQ(pl::unpark_all(&key), 0u);
+  EXPECT_EQ(waiter.unparked.load(), 0);
+}
+
+TEST(ParkingLotAsync, UnparkCountsAndCallsTheWaiterOnce) {
+  int key = 0;
+  CountingWaiter waiter;
+  ASSERT_TRUE(pl::park_async(&key, [] { return true; }, waiter));
+  EXPECT_EQ(pl::parked(&key), 1u);
+  std::size_t woken = 0;
+  std::thread notifier([&] { woken = pl::unpark_all(&key); });
+  const auto notifier_id = notifier.get_id();
+  notifier.join();
+  EXPECT_EQ(woken, 1u);
+  EXPECT_EQ(waiter.unparked.load(), 1);
+  EXPECT_EQ(waiter.unparked_on, notifier_id);  // called on the unparking thread
+  EXPECT_FALSE(pl::cancel_async(waiter));      // too late: the unpark won
+  EXPECT_EQ(pl::unpark_all(&key), 0u);
+}
+
+TEST(ParkingLotAsync, CancelBeforeAnyUnparkWins) {
+  int key = 0;
+  CountingWaiter waiter;
+  ASSERT_TRUE(pl::park_async(&key, [] { return true; }, waiter));
+  EXPECT_TRUE(pl::cancel_async(waiter));
+  EXPECT_EQ(pl::parked(&key), 0u);
+  EXPECT_EQ(pl::unpark_all(&key), 0u);
+  EXPECT_EQ(waiter.unparked.load(), 0);
+  // The waiter can be queued again after a cancel.
+  ASSERT_TRUE(pl::park_async(&key, [] { return true; }, waiter));
+  EXPECT_EQ(pl::unpark_one(&key), 1u);
+  EXPECT_EQ(waiter.unparked.load(), 1);
+}
+
+TEST(ParkingLotAsync, SharesOneFifoQueueWithThreads) {
+  int key = 0;
+  CountingWaiter first, last;
+  ASSERT_TRUE(pl::park_async(&key, [] { return true; }, first));
+  pl::ParkResult thread_result{};
+  std::thread parked([&] { thread_result = pl::park_for(&key, [] { return true; }, kLong); });
+  await_parked(&key, 2);
+  ASSERT_TRUE(pl::park_async(&key, [] { return true; }, last));
+  EXPECT_EQ(pl::parked(&key), 3u);
+  EXPECT_EQ(pl::unpark_one(&key), 1u);  // the oldest: the first async waiter
+  EXPECT_EQ(first.unparked.load(), 1);
+  EXPECT_EQ(pl::unpark_one(&key), 1u);  // then the thread
+  parked.join();
+  EXPECT_EQ(thread_result, pl::ParkResult::unparked);
+  EXPECT_EQ(last.unparked.load(), 0);
+  EXPECT_EQ(pl::unpark(&key, 5), 1u);  // then the last
+  EXPECT_EQ(last.unparked.load(), 1);
+}
+
+TEST(ParkingLotAsync, CancelRacingUnparkHasExactlyOneOutcome) {
+  int key = 0;
+  constexpr int kRounds = 2000;
+  std::atomic<int> round{0};
+  std::atomic<bool> done{false};
+  std::size_t reported = 0;
+  std::thread notifier([&] {
+    while (!done.load()) reported += pl::unpark_one(&key);
+  });
+  int cancelled = 0;
+  int called = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    CountingWaiter waiter;
+    ASSERT_TRUE(pl::park_async(&key, [] { return true; }, waiter));
+    if (pl::cancel_async(waiter)) {
+      ++cancelled;
+    } else {
+      while (waiter.unparked.load() == 0) std::this_thread::yield();  // on_unpark is on its way
+    }
+    called += waiter.unparked.load();
+    round.fetch_add(1);
+  }
+  done.store(true);
+  notifier.join();
+  EXPECT_EQ(cancelled + called, kRounds);
+  EXPECT_EQ(reported, static_cast<std::size_t>(called));
+  EXPECT_EQ(pl::parked(&key), 0u);
+}
+
 }  // namespace

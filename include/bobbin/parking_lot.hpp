@@ -12,6 +12,7 @@
 //   std::size_t unpark_one(key), unpark_all(key), unpark(key, n);
 //   std::size_t unpark_one(key, callback);             // callback(UnparkResult) under the lock
 //   std::size_t parked(key);                           // how many are parked (a snapshot)
+//   bool park_async(key, validate, waiter);  cancel_async(waiter);  // waiters without a thread
 //   ThreadHandle this_thread();  bool interrupt(handle);  // wake a thread parked anywhere
 //
 // Usage rules:
@@ -100,12 +101,16 @@ inline constexpr std::uint32_t kInterrupted = 3;  // removed by an interrupt
 
 struct ThreadData;
 
+using AsyncUnpark = void (*)(void* context) noexcept;
+
 struct ParkNode {
   const void* key = nullptr;
   const ThreadData* owner = nullptr;  // the parked thread (interrupt() looks for it)
   ParkNode* prev = nullptr;
   ParkNode* next = nullptr;
   std::atomic<std::uint32_t> state{kQueued};  // the futex word the owner sleeps on
+  AsyncUnpark on_unpark = nullptr;  // set for an async waiter (no thread): called when unparked
+  void* context = nullptr;          // on_unpark's argument
 };
 
 // One bucket of the table: a lock and a FIFO list of every node whose key hashes here.
@@ -340,6 +345,8 @@ std::size_t unpark_locked(Bucket& bucket, const void* key, std::size_t count, Ca
   const void* to_wake[kBatch];
   std::size_t pending = 0;
   std::size_t woken = 0;
+  ParkNode* async_head = nullptr;  // removed async waiters, linked through `next`
+  ParkNode** async_tail = &async_head;
   bucket.lock.lock();
   ParkNode* node = bucket.head;
   while (node != nullptr && woken < count) {
@@ -353,6 +360,16 @@ std::size_t unpark_locked(Bucket& bucket, const void* key, std::size_t count, Ca
           more = rest->key == key;
         }
         (*callback)(UnparkResult{true, more});
+      }
+      if (node->on_unpark != nullptr) {
+        // An async waiter: its owner keeps it alive until on_unpark has run (or a cancel won),
+        // so it may be linked and called after the lock is released.
+        node->state.store(kUnparked, std::memory_order_relaxed);  // relaxed: read under the lock
+        node->next = nullptr;
+        *async_tail = node;
+        async_tail = &node->next;
+        node = next;
+        continue;
       }
       // release: pairs with the owner's acquire load in wait_for_unpark(). After this
       // exchange the node may be gone; only its address is used below.
@@ -369,6 +386,12 @@ std::size_t unpark_locked(Bucket& bucket, const void* key, std::size_t count, Ca
   if (woken == 0 && callback != nullptr) (*callback)(UnparkResult{false, false});
   bucket.lock.unlock();
   for (std::size_t i = 0; i < pending; ++i) bobbin::detail::futex_wake(to_wake[i], 1);
+  // In queue order, outside the lock (a callback may post to a loop, which may unpark).
+  while (async_head != nullptr) {
+    ParkNode* const node = async_head;
+    async_head = node->next;
+    node->on_unpark(node->context);  // may free the node
+  }
   return woken;
 }
 
@@ -394,6 +417,82 @@ inline std::size_t unpark_all(const void* key) noexcept {
 template <class Callback>
 std::size_t unpark_one(const void* key, Callback&& callback) {
   return detail::unpark_locked(detail::bucket_for(key), key, 1, &callback);
+}
+
+// A waiter that is not a thread (JavaScript's Atomics.waitAsync): it takes a place in a key's
+// FIFO queue like a parked thread, is counted by unpark like one, and is told through a
+// callback instead of being woken.
+//
+//   struct Waiter : parking_lot::AsyncWaiter {
+//     void on_unpark() noexcept override { /* post the result to the waiter's loop */ }
+//   };
+//   if (!parking_lot::park_async(key, validate, waiter)) { /* validate() said no */ }
+//   ...
+//   if (parking_lot::cancel_async(waiter)) { /* removed before any unpark: timed out */ }
+//
+// Rules: `on_unpark()` runs once, on the unparking thread, after the bucket lock is released,
+// in queue order. Once park_async returned true, the waiter must stay alive until on_unpark has
+// been called or cancel_async has returned true, whichever comes first; after cancel_async
+// returned false, on_unpark is running or about to run. An AsyncWaiter is queued at most once
+// at a time. Interrupts do not touch async waiters (no thread is parked).
+class AsyncWaiter {
+ public:
+  AsyncWaiter() noexcept {
+    node_.on_unpark = [](void* self) noexcept { static_cast<AsyncWaiter*>(self)->on_unpark(); };
+    node_.context = this;
+  }
+  AsyncWaiter(const AsyncWaiter&) = delete;
+  AsyncWaiter& operator=(const AsyncWaiter&) = delete;
+  virtual ~AsyncWaiter() = default;
+
+  // Called once when an unpark removes this waiter from its queue.
+  virtual void on_unpark() noexcept = 0;
+
+ private:
+  detail::ParkNode node_;
+  template <class Validate>
+  friend bool park_async(const void* key, Validate&& validate, AsyncWaiter& waiter);
+  friend bool cancel_async(AsyncWaiter& waiter) noexcept;
+};
+
+// Queues `waiter` on `key` if `validate()` (run under the bucket lock, after queueing, as for
+// park) returns true; returns whether it did.
+template <class Validate>
+bool park_async(const void* key, Validate&& validate, AsyncWaiter& waiter) {
+  detail::ParkNode& node = waiter.node_;
+  node.key = key;
+  node.owner = nullptr;
+  node.state.store(detail::kQueued, std::memory_order_relaxed);  // relaxed: published by the lock
+  detail::Bucket& bucket = detail::bucket_for(key);
+  bucket.lock.lock();
+  bucket.append(&node);
+  bool valid = false;
+  try {
+    valid = static_cast<bool>(validate());
+  } catch (...) {
+    bucket.remove(&node);
+    bucket.lock.unlock();
+    throw;
+  }
+  if (!valid) bucket.remove(&node);
+  bucket.lock.unlock();
+  return valid;
+}
+
+// Removes `waiter` from its queue if no unpark has taken it yet (its timeout won); returns
+// whether it did. After `false`, on_unpark is running or about to run.
+inline bool cancel_async(AsyncWaiter& waiter) noexcept {
+  detail::ParkNode& node = waiter.node_;
+  detail::Bucket& bucket = detail::bucket_for(node.key);
+  bucket.lock.lock();
+  // relaxed: the state is written under this lock.
+  const bool queued = node.state.load(std::memory_order_relaxed) == detail::kQueued;
+  if (queued) {
+    bucket.remove(&node);
+    node.state.store(detail::kUnparked, std::memory_order_relaxed);  // relaxed: as above
+  }
+  bucket.lock.unlock();
+  return queued;
 }
 
 // How many threads are parked on `key` right now: a snapshot taken under the bucket lock, stale
