@@ -12,3 +12,4 @@
 #include "typed_array.hpp"
 #include "atomics.hpp"
 #include "mutex.hpp"
+#include "ring_buffer.hpp"

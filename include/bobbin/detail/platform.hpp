@@ -26,6 +26,10 @@
 //    per 4 KiB: a 64 MiB clone runs about four times faster); unmap_pages gives them back.
 //    Elsewhere they are calloc and free.
 //
+// 3. An asymmetric fence (Linux x86, membarrier(2)): heavy_barrier() makes every running thread
+//    of the process execute a full memory barrier, so a hot path may publish with a release
+//    store where the store-buffering pattern would otherwise need a seq_cst store (see below).
+//
 // Memory ordering: none of its own. The caller publishes its state change with an atomic store
 // before calling futex_wake, and the sleeper re-reads that state with an acquire load after
 // futex_wait returns.
@@ -51,6 +55,16 @@
 #define BOBBIN_FUTEX_LINUX_ 0
 #include <condition_variable>
 #include <mutex>
+#endif
+
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(BOBBIN_NO_MEMBARRIER)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define BOBBIN_MEMBARRIER_ 1
+#else
+#define BOBBIN_MEMBARRIER_ 0
 #endif
 
 namespace bobbin::detail {
@@ -143,6 +157,38 @@ inline void* map_pages(std::size_t bytes) noexcept { return std::calloc(bytes, 1
 inline void unmap_pages(void* p, std::size_t /*bytes*/) noexcept { std::free(p); }
 
 #endif
+
+// An asymmetric store-buffering fence (Linux, x86). The frequent side publishes with a release
+// store followed by a compiler-only barrier; the rare side (a thread about to sleep) calls
+// heavy_barrier(), which makes every running thread of the process execute a full memory
+// barrier before it returns (membarrier(2), private expedited). Either the frequent side's
+// next load comes after its barrier and sees everything the rare side did before the call, or
+// its earlier store was drained by that barrier and is visible to the rare side's loads after
+// the call. On x86 this replaces an xchg per operation by a system call per sleep. Where
+// membarrier is unavailable `asymmetric_fence_available()` is false and callers use seq_cst
+// stores (on ARM a seq_cst store is already as cheap as a release store).
+inline bool asymmetric_fence_available() noexcept {
+#if BOBBIN_MEMBARRIER_
+  static const bool available = [] {
+    const long commands = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return commands >= 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
+           syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  }();
+  return available;
+#else
+  return false;
+#endif
+}
+
+inline void heavy_barrier() noexcept {
+#if BOBBIN_MEMBARRIER_
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+#endif
+  // Not reached once membarrier is available; a full barrier of our own (an RMW, which
+  // ThreadSanitizer understands, unlike a fence) at least orders this thread.
+  static std::atomic<int> word{0};
+  word.fetch_add(0, std::memory_order_seq_cst);
+}
 
 // A CPU hint for spin-wait loops (x86 `pause`, ARM `yield`).
 inline void cpu_relax() noexcept {

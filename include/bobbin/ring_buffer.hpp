@@ -1,0 +1,488 @@
+// bobbin/ring_buffer.hpp — RingBuffer<T>: a single-producer, single-consumer ring in a
+// SharedArrayBuffer.
+//
+// A bounded FIFO of exactly `capacity` trivially copyable elements whose whole state (header
+// and slots) lives in one SharedArrayBuffer, so a worker reaches it by copying the buffer:
+//
+//   bobbin::RingBuffer<int> rb(1024);                 // holds exactly 1024 ints
+//   std::thread consumer([sab = rb.buffer()] {
+//     bobbin::RingBuffer<int> in(sab);                // attaches to the same ring
+//     while (auto v = in.pop()) use(*v);              // blocks while empty; nullopt once closed
+//   });                                               //   and drained
+//   rb.push(1);                                       // blocks while full
+//   if (!rb.try_push(2)) { /* full */ }               // never blocks
+//   rb.try_push_for(3, 10ms);                         // blocks at most 10 ms
+//   std::size_t n = rb.write(std::span<const int>(v));// as many as fit, never blocks
+//   rb.close();                                       // pop drains, then returns nullopt
+//
+//   bobbin::RingBuffer<std::byte> bytes(100);         // the book's byte stream (ch. 6):
+//   bytes.write(data);                                //   bytes written, 0 when full
+//   bytes.read(out);                                  //   at most out.size() bytes, 0 when empty
+//
+// Rules:
+//   - One producer and one consumer at a time. The producer calls push/try_push*/write, the
+//     consumer pop/try_pop*/read; they may share one RingBuffer object or use their own objects
+//     over the same buffer. Two threads on the same side is a contract violation.
+//   - Each object caches the other side's index (that is what makes it fast). The caches are
+//     conservative: an object that was idle, copied, or handed to another thread stays correct.
+//   - `write`/`read` never block and return how many elements moved. The book's `read` sliced
+//     `[tail, bytes)` instead of `[tail, tail + bytes)` and lost data when tail > 0; this ring
+//     copies exactly the elements it consumes, wrapping as needed.
+//   - `close()` (either side, once or more): `push`/`try_push*` then return false and `write`
+//     returns 0; `pop` returns the elements left, then nullopt; waiters on both sides wake.
+//   - `size()`/`empty()` are racy snapshots, exact only when neither side is running.
+//   - A blocking call interrupted through parking_lot::interrupt (a terminated worker) throws
+//     TerminatedError. Timed calls never return before their deadline unless they succeed.
+//   - Bad input throws RangeError: capacity 0 or too large to allocate; attaching to a buffer
+//     that is too small for a header, holds no ring, or whose header names another element
+//     size or a capacity the buffer cannot hold.
+//
+// Layout (byte offsets from the first 64-byte-aligned address in the buffer): [0, 64) the
+// header (magic, element size, element alignment, capacity, closed flag); [64, 72) head, the
+// count of elements ever pushed, alone on its cache line; [128, 136) tail, the count ever
+// popped, alone on its line; [192, ...) `capacity` slots. head and tail are free-running 64-bit
+// counters (head - tail is the size), so a stale cached copy is always a safe underestimate.
+//
+// Blocking: a side that finds the ring full (empty) spins briefly, then parks on the address
+// of the other side's index (tail for the producer, head for the consumer) with a validation
+// that re-reads that index; after publishing its own index, each side unparks one waiter on
+// it. That unpark costs one load when nobody is parked (the parking lot's lock-free path).
+//
+// Lifetime: the ring lives as long as any buffer handle or RingBuffer object refers to it.
+//
+// Thread safety: as described under Rules; `buffer()`, `capacity()`, `size()`, `empty()`,
+// `closed()` and `close()` may be called from any thread.
+//
+// Memory ordering: an element's bytes are written before the producer publishes head with a
+// store that is at least release, and read after the consumer's acquire load of head; the
+// consumer publishes tail likewise after reading a slot, and the producer reuses the slot only
+// after an acquire load of tail. So everything the producer did before pushing an element
+// happens-before everything the consumer does after popping it. The parking lot's lock-free
+// unpark path also needs store-load order between publishing an index and checking for
+// waiters: seq_cst index stores give it, or (Linux x86) release stores plus a membarrier(2)
+// issued by a thread about to sleep. The argument is at store_index().
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+#include "detail/platform.hpp"
+#include "errors.hpp"
+#include "detail/platform.hpp"
+#include "parking_lot.hpp"
+#include "shared_array_buffer.hpp"
+
+namespace bobbin {
+
+template <class T>
+class RingBuffer {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "RingBuffer<T> copies elements as bytes through shared memory: T must be "
+                "trivially copyable");
+  static_assert(!std::is_const_v<T> && !std::is_volatile_v<T>,
+                "RingBuffer<T>: T must not be const or volatile");
+  static_assert(alignof(T) <= 64, "RingBuffer<T>: T must not be aligned beyond a cache line");
+
+ public:
+  using value_type = T;
+
+  // A new ring of exactly `capacity` elements in a new SharedArrayBuffer.
+  explicit RingBuffer(std::size_t capacity)
+      : RingBuffer(make_buffer(capacity), capacity, Fresh{}) {}
+
+  // Attaches to the ring that another RingBuffer<T> created in `buffer`.
+  explicit RingBuffer(SharedArrayBuffer buffer) : buffer_(std::move(buffer)) {
+    std::byte* const base = base_of(buffer_);
+    if (base == nullptr) throw RangeError("RingBuffer: the buffer is too small for a header");
+    if (load_meta(base, kMagicAt) != kMagic) {
+      throw RangeError("RingBuffer: the buffer holds no ring buffer");
+    }
+    if (load_meta(base, kElementSizeAt) != sizeof(T) ||
+        load_meta(base, kElementAlignAt) != alignof(T)) {
+      throw RangeError("RingBuffer: the buffer's ring holds another element type");
+    }
+    const std::uint64_t capacity = load_meta(base, kCapacityAt);
+    const std::size_t room =
+        buffer_.byte_length() - static_cast<std::size_t>(base - buffer_.data());
+    if (capacity == 0 || capacity > (room - kSlotsAt) / sizeof(T)) {
+      throw RangeError("RingBuffer: the buffer cannot hold the capacity its header names");
+    }
+    init(base, static_cast<std::size_t>(capacity));
+  }
+
+  // Copies share the ring (and start with the copied caches, which stay safe).
+  RingBuffer(const RingBuffer&) = default;
+  RingBuffer& operator=(const RingBuffer&) = default;
+  ~RingBuffer() = default;
+
+  // The buffer holding the ring: copy it to another thread and attach with RingBuffer(buffer).
+  [[nodiscard]] const SharedArrayBuffer& buffer() const noexcept { return buffer_; }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+  // How many elements are stored: a snapshot, stale as soon as it returns.
+  [[nodiscard]] std::size_t size() const noexcept {
+    const std::uint64_t t = tail_ref().load(std::memory_order_seq_cst);
+    const std::uint64_t h = head_ref().load(std::memory_order_seq_cst);
+    return h > t ? static_cast<std::size_t>(std::min<std::uint64_t>(h - t, capacity_)) : 0;
+  }
+
+  // Whether the ring is empty: a snapshot, stale as soon as it returns.
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+
+  // ---- producer ------------------------------------------------------------------------------
+
+  // Appends `value` if there is room and the ring is open; never blocks.
+  [[nodiscard]] bool try_push(const T& value) noexcept {
+    // relaxed: only the producer writes head.
+    const std::uint64_t h = head_ref().load(std::memory_order_relaxed);
+    if (free_at(h) == 0 && !refresh_tail(h, 1)) return false;
+    if (closed_ref().load(std::memory_order_relaxed) != 0) return false;  // relaxed: a hint;
+    // a push racing close() may land, and pop still drains it.
+    const std::size_t at = producer_slot(h);
+    std::memcpy(slots_ + at * sizeof(T), &value, sizeof(T));
+    publish_head(h + 1, at + 1 == capacity_ ? 0 : at + 1);
+    return true;
+  }
+
+  // Appends `value`, waiting while the ring is full; false (and nothing stored) once closed.
+  bool push(const T& value) {
+    if (try_push(value)) return true;
+    return push_slow(value, detail::kNoDeadline);
+  }
+
+  template <class Rep, class Period>
+  [[nodiscard]] bool try_push_for(const T& value, std::chrono::duration<Rep, Period> timeout) {
+    if (try_push(value)) return true;
+    return push_slow(value, parking_lot::detail::deadline_after(timeout));
+  }
+
+  template <class Clock, class Duration>
+  [[nodiscard]] bool try_push_until(const T& value,
+                                    std::chrono::time_point<Clock, Duration> deadline) {
+    if (try_push(value)) return true;
+    return push_slow(value, parking_lot::detail::to_deadline(deadline));
+  }
+
+  // Appends as many of `values` as fit, in order; returns how many (0 when full or closed).
+  std::size_t write(std::span<const T> values) noexcept {
+    if (values.empty()) return 0;
+    const std::uint64_t h = head_ref().load(std::memory_order_relaxed);  // relaxed: as above
+    std::size_t n = std::min(values.size(), free_at(h));
+    if (n < values.size()) {
+      refresh_tail(h, values.size());
+      n = std::min(values.size(), free_at(h));
+    }
+    // relaxed: a hint, as in try_push.
+    if (n == 0 || closed_ref().load(std::memory_order_relaxed) != 0) return 0;
+    const std::size_t at = producer_slot(h);
+    const std::size_t first = std::min(n, capacity_ - at);
+    std::memcpy(slots_ + at * sizeof(T), values.data(), first * sizeof(T));
+    std::memcpy(slots_, values.data() + first, (n - first) * sizeof(T));
+    publish_head(h + n, n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n);
+    return n;
+  }
+
+  // ---- consumer ------------------------------------------------------------------------------
+
+  // Removes the oldest element if there is one; never blocks.
+  [[nodiscard]] std::optional<T> try_pop() noexcept {
+    // relaxed: only the consumer writes tail.
+    const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);
+    if (stored_at(t) == 0 && !refresh_head(t, 1)) return std::nullopt;
+    const std::size_t at = consumer_slot(t);
+    std::array<std::byte, sizeof(T)> bytes;
+    std::memcpy(bytes.data(), slots_ + at * sizeof(T), sizeof(T));
+    publish_tail(t + 1, at + 1 == capacity_ ? 0 : at + 1);
+    return std::bit_cast<T>(bytes);
+  }
+
+  // Removes the oldest element, waiting while the ring is empty; nullopt once closed and empty.
+  std::optional<T> pop() {
+    if (auto value = try_pop()) return value;
+    return pop_slow(detail::kNoDeadline);
+  }
+
+  template <class Rep, class Period>
+  [[nodiscard]] std::optional<T> try_pop_for(std::chrono::duration<Rep, Period> timeout) {
+    if (auto value = try_pop()) return value;
+    return pop_slow(parking_lot::detail::deadline_after(timeout));
+  }
+
+  template <class Clock, class Duration>
+  [[nodiscard]] std::optional<T> try_pop_until(std::chrono::time_point<Clock, Duration> deadline) {
+    if (auto value = try_pop()) return value;
+    return pop_slow(parking_lot::detail::to_deadline(deadline));
+  }
+
+  // Removes up to `out.size()` elements into `out`, oldest first; returns how many (0 when
+  // empty). Never blocks.
+  std::size_t read(std::span<T> out) noexcept {
+    if (out.empty()) return 0;
+    const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);  // relaxed: as above
+    std::size_t n = std::min(out.size(), stored_at(t));
+    if (n < out.size()) {
+      refresh_head(t, out.size());
+      n = std::min(out.size(), stored_at(t));
+    }
+    if (n == 0) return 0;
+    const std::size_t at = consumer_slot(t);
+    const std::size_t first = std::min(n, capacity_ - at);
+    // The book's bug was here: it copied [tail, n) rather than [tail, tail + n).
+    std::memcpy(out.data(), slots_ + at * sizeof(T), first * sizeof(T));
+    std::memcpy(out.data() + first, slots_, (n - first) * sizeof(T));
+    publish_tail(t + n, n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n);
+    return n;
+  }
+
+  // ---- either side ---------------------------------------------------------------------------
+
+  // Closes the ring and wakes both sides. Idempotent.
+  void close() noexcept {
+    // seq_cst: the waiters' validations read it seq_cst (the argument at store_index()).
+    closed_ref().store(1, std::memory_order_seq_cst);
+    parking_lot::unpark_all(word(kHeadAt));
+    parking_lot::unpark_all(word(kTailAt));
+  }
+
+  [[nodiscard]] bool closed() const noexcept {
+    return closed_ref().load(std::memory_order_seq_cst) != 0;
+  }
+
+ private:
+  struct Fresh {};
+
+  // Offsets from the 64-byte-aligned base; see the Layout paragraph.
+  static constexpr std::size_t kMagicAt = 0;
+  static constexpr std::size_t kElementSizeAt = 8;
+  static constexpr std::size_t kElementAlignAt = 16;
+  static constexpr std::size_t kCapacityAt = 24;
+  static constexpr std::size_t kClosedAt = 32;
+  static constexpr std::size_t kHeadAt = 64;
+  static constexpr std::size_t kTailAt = 128;
+  static constexpr std::size_t kSlotsAt = 192;
+  static constexpr std::size_t kLine = 64;
+  static constexpr std::uint64_t kMagic = 0x31474e4952424f42ull;  // "BOBRING1"
+
+  // How long a side spins on the ring before it parks: long enough to cover the other side's
+  // next publish when both run, short enough to cost little when it is not coming.
+  static constexpr int kSpins = 128;
+
+  // Each side's private view, on its own cache line so two threads sharing one object do not
+  // falsely share. `slot` is the slot of position `pos`, saving a division per operation.
+  struct alignas(64) ProducerCache {
+    std::uint64_t tail = 0;  // a tail seen earlier: never above the real one
+    std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
+    std::size_t slot = 0;
+  };
+  struct alignas(64) ConsumerCache {
+    std::uint64_t head = 0;  // a head seen earlier: never above the real one
+    std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
+    std::size_t slot = 0;
+  };
+
+  static SharedArrayBuffer make_buffer(std::size_t capacity) {
+    if (capacity == 0) throw RangeError("RingBuffer: capacity must be at least 1");
+    // Room for the worst alignment padding (the data is at least 16-byte aligned).
+    constexpr std::size_t kOverhead = kSlotsAt + kLine;
+    constexpr std::uint64_t kMax = (std::uint64_t{1} << 53) - 1;  // JavaScript's limit
+    if (capacity > (kMax - kOverhead) / sizeof(T)) {
+      throw RangeError("RingBuffer: capacity too large");
+    }
+    return SharedArrayBuffer(kOverhead + capacity * sizeof(T));  // RangeError if out of memory
+  }
+
+  RingBuffer(SharedArrayBuffer buffer, std::size_t capacity, Fresh) : buffer_(std::move(buffer)) {
+    std::byte* const base = base_of(buffer_);
+    // Plain stores before any other thread can see the buffer (sharing it hands it off).
+    const std::uint64_t meta[] = {kMagic, sizeof(T), alignof(T), capacity};
+    std::memcpy(base, meta, sizeof meta);
+    init(base, capacity);
+  }
+
+  // The first 64-byte-aligned address in the buffer, or null when no header fits after it.
+  static std::byte* base_of(const SharedArrayBuffer& buffer) noexcept {
+    const auto data = reinterpret_cast<std::uintptr_t>(buffer.data());
+    const std::size_t pad = static_cast<std::size_t>(-data % kLine);
+    if (buffer.byte_length() < pad + kSlotsAt) return nullptr;
+    return buffer.data() + pad;
+  }
+
+  static std::uint64_t load_meta(std::byte* base, std::size_t at) noexcept {
+    // relaxed: written before the buffer was shared; sharing it synchronised.
+    return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base + at))
+        .load(std::memory_order_relaxed);
+  }
+
+  void init(std::byte* base, std::size_t capacity) noexcept {
+    base_ = base;
+    slots_ = base + kSlotsAt;
+    capacity_ = capacity;
+    asymmetric_ = detail::asymmetric_fence_available();
+  }
+
+  // A header word; its address is also the parking key of the side waiting for it to move.
+  std::uint64_t* word(std::size_t at) const noexcept {
+    return reinterpret_cast<std::uint64_t*>(base_ + at);
+  }
+  std::atomic_ref<std::uint64_t> head_ref() const noexcept {
+    return std::atomic_ref<std::uint64_t>(*word(kHeadAt));
+  }
+  std::atomic_ref<std::uint64_t> tail_ref() const noexcept {
+    return std::atomic_ref<std::uint64_t>(*word(kTailAt));
+  }
+  std::atomic_ref<std::uint64_t> closed_ref() const noexcept {
+    return std::atomic_ref<std::uint64_t>(*word(kClosedAt));
+  }
+
+  // The slot of position `h`, from the cache when the producer goes on where it left off.
+  std::size_t producer_slot(std::uint64_t h) noexcept {
+    if (h != producer_.pos) producer_.slot = static_cast<std::size_t>(h % capacity_);
+    return producer_.slot;
+  }
+  std::size_t consumer_slot(std::uint64_t t) noexcept {
+    if (t != consumer_.pos) consumer_.slot = static_cast<std::size_t>(t % capacity_);
+    return consumer_.slot;
+  }
+
+  // Free slots at head `h` according to the cached tail, and elements stored at tail `t`
+  // according to the cached head. A cache from long ago (an object idle while another object
+  // played its side) may lag by more than the capacity: both then say 0, never too much.
+  std::size_t free_at(std::uint64_t h) const noexcept {
+    const std::uint64_t used = h - producer_.tail;  // the cached tail is never above h
+    return used >= capacity_ ? 0 : static_cast<std::size_t>(capacity_ - used);
+  }
+  std::size_t stored_at(std::uint64_t t) const noexcept {
+    return consumer_.head > t ? static_cast<std::size_t>(consumer_.head - t) : 0;
+  }
+
+  // Re-reads tail; true if at least `want` slots are now free at head `h`.
+  [[gnu::noinline]] bool refresh_tail(std::uint64_t h, std::size_t want) noexcept {
+    // acquire: pairs with the consumer's store in publish_tail(); its reads of the freed slots
+    // happen before our writes to them.
+    producer_.tail = tail_ref().load(std::memory_order_acquire);
+    return free_at(h) >= want;
+  }
+
+  // Re-reads head; true if at least `want` elements are now stored at tail `t`.
+  [[gnu::noinline]] bool refresh_head(std::uint64_t t, std::size_t want) noexcept {
+    // acquire: pairs with the producer's store in publish_head(); the slots' bytes are visible.
+    consumer_.head = head_ref().load(std::memory_order_acquire);
+    return stored_at(t) >= want;
+  }
+
+  // Publishing an index and waking the other side.
+  //
+  // unpark_one skips the bucket lock when its seq_cst load of the bucket's parked count reads
+  // 0. A waiter increments that count (seq_cst, under the bucket lock) and only then validates
+  // by re-reading our index (seq_cst). That is the store-buffering pattern: our store of the
+  // index, then our load of the count, against the waiter's increment, then its load of the
+  // index. Either our load must see the increment (we take the lock, after the waiter's
+  // validation, and wake it) or the waiter's load must see our store (validation fails and it
+  // does not sleep). With a plain release store both loads could read the old values (our
+  // store still in the store buffer): a lost wake-up. Two ways to rule that out:
+  //   - the store is seq_cst, so the four accesses fall in one total order (an xchg on x86,
+  //     the same stlr as a release store on ARM);
+  //   - on Linux x86, where the xchg would dominate the cost of an operation, the store is a
+  //     release store plus a compiler barrier, and the waiter pays instead: its validation
+  //     runs detail::heavy_barrier() between its increment and its load (see there).
+  // close() uses a seq_cst store either way.
+  void store_index(std::size_t at, std::uint64_t value) noexcept {
+    std::atomic_ref<std::uint64_t> index(*word(at));
+    if (asymmetric_) {
+      // release: pairs with the acquire in refresh_head()/refresh_tail(); the waiter's
+      // heavy_barrier() supplies the store-load order (see above).
+      index.store(value, std::memory_order_release);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+      index.store(value, std::memory_order_seq_cst);
+    }
+  }
+
+  // `slot` is the slot of the new position, kept for the next operation.
+  void publish_head(std::uint64_t h, std::size_t slot) noexcept {
+    store_index(kHeadAt, h);
+    producer_.pos = h;
+    producer_.slot = slot;
+    parking_lot::unpark_one(word(kHeadAt));
+  }
+  void publish_tail(std::uint64_t t, std::size_t slot) noexcept {
+    store_index(kTailAt, t);
+    consumer_.pos = t;
+    consumer_.slot = slot;
+    parking_lot::unpark_one(word(kTailAt));
+  }
+
+  // Waits for the other side to move, or for close/the deadline. Returns false on timeout.
+  template <class Ready>
+  bool wait(const void* key, Ready ready, detail::Deadline deadline) {
+    for (int i = 0; i < kSpins; ++i) {
+      if (ready()) return true;
+      detail::cpu_relax();
+    }
+    const auto validate = [&] {
+      // After the parking lot's seq_cst increment of the parked count, before the re-read:
+      // the waiter's half of the asymmetric fence (see store_index()).
+      if (asymmetric_) detail::heavy_barrier();
+      return !ready();
+    };
+    const auto result =
+        parking_lot::park_until(key, validate, parking_lot::detail::NoOp{}, deadline);
+    if (result == parking_lot::ParkResult::interrupted) {
+      throw TerminatedError("RingBuffer: the thread was interrupted (terminated) while blocked");
+    }
+    return result != parking_lot::ParkResult::timed_out;
+  }
+
+  [[gnu::noinline]] bool push_slow(const T& value, detail::Deadline deadline) {
+    for (;;) {
+      if (closed()) return false;
+      const std::uint64_t h = head_ref().load(std::memory_order_relaxed);  // relaxed: ours
+      // seq_cst: the validating half of the store-buffering pair (see store_index()).
+      const auto ready = [&] {
+        return closed_ref().load(std::memory_order_seq_cst) != 0 ||
+               h - tail_ref().load(std::memory_order_seq_cst) < capacity_;
+      };
+      const bool woke = wait(word(kTailAt), ready, deadline);
+      if (try_push(value)) return true;
+      if (!woke) return false;
+    }
+  }
+
+  [[gnu::noinline]] std::optional<T> pop_slow(detail::Deadline deadline) {
+    for (;;) {
+      const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);  // relaxed: ours
+      // seq_cst: the validating half of the store-buffering pair (see store_index()).
+      const auto ready = [&] {
+        return head_ref().load(std::memory_order_seq_cst) != t ||
+               closed_ref().load(std::memory_order_seq_cst) != 0;
+      };
+      const bool woke = wait(word(kHeadAt), ready, deadline);
+      if (auto value = try_pop()) return value;
+      // Closed and drained: head is re-read after closed, so nothing published before close()
+      // is missed.
+      if (closed() && head_ref().load(std::memory_order_seq_cst) == t) return std::nullopt;
+      if (!woke) return std::nullopt;
+    }
+  }
+
+  SharedArrayBuffer buffer_;
+  std::byte* base_ = nullptr;
+  std::byte* slots_ = nullptr;
+  std::size_t capacity_ = 0;
+  bool asymmetric_ = false;  // publish with release stores (see store_index())
+  ProducerCache producer_;
+  ConsumerCache consumer_;
+};
+
+}  // namespace bobbin
