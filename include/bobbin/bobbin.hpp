@@ -13,3 +13,4 @@
 #include "atomics.hpp"
 #include "mutex.hpp"
 #include "ring_buffer.hpp"
+#include "bounded_queue.hpp"
