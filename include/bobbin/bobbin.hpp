@@ -13,4 +13,8 @@
 #include "atomics.hpp"
 #include "mutex.hpp"
 #include "ring_buffer.hpp"
+#include "promise.hpp"
+#include "wait_async.hpp"
 #include "bounded_queue.hpp"
+#include "event_loop.hpp"
+#include "abort.hpp"
