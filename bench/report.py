@@ -57,6 +57,13 @@ DEFAULT_BASELINES: dict[str, list[str]] = {
     "BM_WaitNotify_Sleeper": ["Futex"],
     "BM_Atomics_*": ["Std"],
     "BM_ArrayBuffer_*": ["Memcpy"],
+    "BM_Mutex_*": ["Std"],
+    "BM_EventLoop_*": ["Libuv"],
+    "BM_RingBuffer_Spsc": ["ReaderWriterQueue", "BoostSpsc"],
+    "BM_RingBuffer_PingPong": ["SpinRing"],
+    "BM_BoundedQueue_*": ["Moodycamel", "CondVar"],
+    "BM_Promise_CrossThread": ["StdFuture"],
+    "BM_Promise_SameLoop": ["Microtask"],
 }
 
 # Families compared on a user counter rather than on the time per operation.
@@ -65,7 +72,7 @@ DEFAULT_METRICS: dict[str, str] = {
 }
 
 # The library's own variants: highlighted in charts, summarised under each table.
-DEFAULT_FOCUS = "Bobbin,Move,Transfer,Clone"
+DEFAULT_FOCUS = "Bobbin,BobbinBlocking,BobbinTry,BobbinGet,BobbinThen,Move,Transfer,Clone"
 
 TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
