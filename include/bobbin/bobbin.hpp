@@ -18,3 +18,4 @@
 #include "bounded_queue.hpp"
 #include "event_loop.hpp"
 #include "abort.hpp"
+#include "lock_manager.hpp"
