@@ -59,7 +59,8 @@
 // after an acquire load of tail. So everything the producer did before pushing an element
 // happens-before everything the consumer does after popping it. The parking lot's lock-free
 // unpark path also needs store-load order between publishing an index and checking for
-// waiters: seq_cst index stores give it, or (Linux x86) release stores plus a membarrier(2)
+// waiters: seq_cst index stores give it, or (opt-in, BOBBIN_USE_MEMBARRIER, Linux x86) release
+// stores plus a membarrier(2)
 // issued by a thread about to sleep. The argument is at store_index().
 #pragma once
 

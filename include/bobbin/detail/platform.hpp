@@ -26,9 +26,12 @@
 //    per 4 KiB: a 64 MiB clone runs about four times faster); unmap_pages gives them back.
 //    Elsewhere they are calloc and free.
 //
-// 3. An asymmetric fence (Linux x86, membarrier(2)): heavy_barrier() makes every running thread
-//    of the process execute a full memory barrier, so a hot path may publish with a release
-//    store where the store-buffering pattern would otherwise need a seq_cst store (see below).
+// 3. An asymmetric fence (Linux x86, membarrier(2), opt-in with BOBBIN_USE_MEMBARRIER):
+//    heavy_barrier() makes every running thread of the process execute a full memory barrier,
+//    so a hot path may publish with a release store where the store-buffering pattern would
+//    otherwise need a seq_cst store (see below). Off by default: measured here, the system
+//    call per sleep cost more than it saved (a blocking ring ping-pong went from 0.24 to
+//    0.97 µs), because a blocking hand-off sleeps on nearly every operation.
 //
 // Memory ordering: none of its own. The caller publishes its state change with an atomic store
 // before calling futex_wake, and the sleeper re-reads that state with an acquire load after
@@ -58,7 +61,7 @@
 #endif
 
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) && \
-    !defined(BOBBIN_NO_MEMBARRIER)
+    defined(BOBBIN_USE_MEMBARRIER)
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
