@@ -18,26 +18,9 @@
 // Allocations below that cannot succeed (petabytes) must come back as null so that bobbin can
 // turn them into RangeError; AddressSanitizer and ThreadSanitizer abort on them unless told
 // otherwise.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BOBBIN_TEST_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define BOBBIN_TEST_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BOBBIN_TEST_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define BOBBIN_TEST_TSAN 1
-#endif
-#ifdef BOBBIN_TEST_ASAN
-extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
-#endif
-#ifdef BOBBIN_TEST_TSAN
-extern "C" const char* __tsan_default_options() { return "allocator_may_return_null=1"; }
-#endif
+#include "support/sanitizers.hpp"
+
+BOBBIN_TEST_ALLOW_FAILED_ALLOCATIONS();
 
 namespace {
 

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,17 +24,7 @@ namespace {
 using bobbin::BoundedQueue;
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 // A value encodes its producer and its sequence number within that producer.
 constexpr std::uint64_t encode(int producer, std::uint64_t n) {

@@ -8,6 +8,8 @@
 #include <bobbin/parking_lot.hpp>
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,17 +26,7 @@ namespace {
 
 using bobbin::EventLoop;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 // Spins a random handful of iterations, so posts land at every point of the loop's way to sleep.
 void jitter(std::minstd_rand& rng) {

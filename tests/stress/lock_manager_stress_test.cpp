@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -14,17 +16,7 @@
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 using bobbin::Async;
 using bobbin::Lock;

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -24,17 +26,7 @@ using bobbin::Int32Array;
 using bobbin::Mutex;
 using bobbin::SharedArrayBuffer;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 TEST(MutexStress, PlainCounterUnderTheLockIsExact) {
   constexpr int kThreads = 4;

@@ -5,6 +5,8 @@
 #include <bobbin/bobbin.hpp>
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -12,17 +14,7 @@
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 using bobbin::Promise;
 using bobbin::Resolver;

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -20,17 +22,7 @@ namespace {
 using bobbin::RingBuffer;
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 enum class Mode { blocking, try_spin, timed, bulk, mixed };
 

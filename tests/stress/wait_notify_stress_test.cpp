@@ -9,6 +9,8 @@
 #include <bobbin/typed_array.hpp>
 #include <gtest/gtest.h>
 
+#include "../support/sanitizers.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -22,17 +24,7 @@ namespace pl = bobbin::parking_lot;
 namespace atomics = bobbin::atomics;
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 1;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 1;
-#else
-constexpr int kScale = 8;
-#endif
-#else
-constexpr int kScale = 8;
-#endif
+constexpr int kScale = bobbin_test::kStressScale;
 
 // A counting semaphore built directly on the parking lot. Releases take the lock-free fast
 // path of unpark whenever nobody is parked, so this checks the store-buffering argument that
