@@ -366,21 +366,41 @@ SteadyClock::duration to_delay(std::chrono::duration<Rep, Period> d) noexcept {
 
 }  // namespace detail
 
-// A handle on a timer (Node's Timeout object). Copies share the timer. Loop-thread only.
-class Timer {
+namespace detail {
+
+// What Timer, Immediate and FdWatch share: a counted reference to one of the loop's records.
+// Copies share the record; the last handle (or the loop's own reference) frees it.
+template <class Record>
+class RecordHandle {
  public:
-  Timer() noexcept = default;  // refers to no timer; every operation is a no-op
-  Timer(const Timer& other) noexcept : rec_(other.rec_) {
-    if (rec_) detail::retain(rec_);
+  RecordHandle() noexcept = default;  // refers to nothing; every operation is a no-op
+  RecordHandle(const RecordHandle& other) noexcept : rec_(other.rec_) {
+    if (rec_) retain(rec_);
   }
-  Timer(Timer&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
-  Timer& operator=(Timer other) noexcept {
+  RecordHandle(RecordHandle&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
+  RecordHandle& operator=(RecordHandle other) noexcept {
     std::swap(rec_, other.rec_);
     return *this;
   }
-  ~Timer() {
-    if (rec_) detail::release(rec_);
+  ~RecordHandle() {
+    if (rec_) release(rec_);
   }
+
+  // Whether the handle keeps its loop's run() alive (true by default).
+  [[nodiscard]] bool has_ref() const noexcept { return rec_ != nullptr && rec_->refed; }
+  [[nodiscard]] explicit operator bool() const noexcept { return rec_ != nullptr; }
+
+ protected:
+  explicit RecordHandle(Record* rec) noexcept : rec_(rec) { retain(rec_); }
+  Record* rec_ = nullptr;
+};
+
+}  // namespace detail
+
+// A handle on a timer (Node's Timeout object). Copies share the timer. Loop-thread only.
+class Timer : public detail::RecordHandle<detail::TimerRecord> {
+ public:
+  Timer() noexcept = default;  // refers to no timer; every operation is a no-op
 
   // Cancels the timer (an interval too, also from inside its own callback). Idempotent.
   inline void clear() noexcept;
@@ -389,77 +409,46 @@ class Timer {
   // Whether the timer keeps its loop's run() alive (true by default).
   inline Timer& ref() noexcept;
   inline Timer& unref() noexcept;
-  [[nodiscard]] bool has_ref() const noexcept { return rec_ != nullptr && rec_->refed; }
   // Whether the timer is scheduled (not fired, for a one-shot; not cleared).
   [[nodiscard]] bool pending() const noexcept {
     return rec_ != nullptr && rec_->heap_index != detail::kNotInHeap;
   }
-  [[nodiscard]] explicit operator bool() const noexcept { return rec_ != nullptr; }
 
  private:
   friend class EventLoop;
-  explicit Timer(detail::TimerRecord* rec) noexcept : rec_(rec) { detail::retain(rec_); }
-  detail::TimerRecord* rec_ = nullptr;
+  explicit Timer(detail::TimerRecord* rec) noexcept : RecordHandle(rec) {}
 };
 
 // A handle on an immediate (Node's Immediate object). Copies share it. Loop-thread only.
-class Immediate {
+class Immediate : public detail::RecordHandle<detail::ImmediateRecord> {
  public:
   Immediate() noexcept = default;
-  Immediate(const Immediate& other) noexcept : rec_(other.rec_) {
-    if (rec_) detail::retain(rec_);
-  }
-  Immediate(Immediate&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
-  Immediate& operator=(Immediate other) noexcept {
-    std::swap(rec_, other.rec_);
-    return *this;
-  }
-  ~Immediate() {
-    if (rec_) detail::release(rec_);
-  }
 
   // Cancels the immediate if it has not run yet. Idempotent.
   inline void clear() noexcept;
   inline Immediate& ref() noexcept;
   inline Immediate& unref() noexcept;
-  [[nodiscard]] bool has_ref() const noexcept { return rec_ != nullptr && rec_->refed; }
   [[nodiscard]] bool pending() const noexcept { return rec_ != nullptr && rec_->queued; }
-  [[nodiscard]] explicit operator bool() const noexcept { return rec_ != nullptr; }
 
  private:
   friend class EventLoop;
-  explicit Immediate(detail::ImmediateRecord* rec) noexcept : rec_(rec) { detail::retain(rec_); }
-  detail::ImmediateRecord* rec_ = nullptr;
+  explicit Immediate(detail::ImmediateRecord* rec) noexcept : RecordHandle(rec) {}
 };
 
 // A handle on a file-descriptor watcher. Copies share it. Loop-thread only.
-class FdWatch {
+class FdWatch : public detail::RecordHandle<detail::FdRecord> {
  public:
   FdWatch() noexcept = default;
-  FdWatch(const FdWatch& other) noexcept : rec_(other.rec_) {
-    if (rec_) detail::retain(rec_);
-  }
-  FdWatch(FdWatch&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
-  FdWatch& operator=(FdWatch other) noexcept {
-    std::swap(rec_, other.rec_);
-    return *this;
-  }
-  ~FdWatch() {
-    if (rec_) detail::release(rec_);
-  }
 
   // Stops watching (also from inside the callback). Idempotent.
   inline void clear() noexcept;
   inline FdWatch& ref() noexcept;
   inline FdWatch& unref() noexcept;
-  [[nodiscard]] bool has_ref() const noexcept { return rec_ != nullptr && rec_->refed; }
   [[nodiscard]] bool pending() const noexcept { return rec_ != nullptr && rec_->active; }
-  [[nodiscard]] explicit operator bool() const noexcept { return rec_ != nullptr; }
 
  private:
   friend class EventLoop;
-  explicit FdWatch(detail::FdRecord* rec) noexcept : rec_(rec) { detail::retain(rec_); }
-  detail::FdRecord* rec_ = nullptr;
+  explicit FdWatch(detail::FdRecord* rec) noexcept : RecordHandle(rec) {}
 };
 
 class EventLoop : public std::enable_shared_from_this<EventLoop> {

@@ -200,34 +200,46 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
   // Posts each callback to its requester's loop (outside the lock).
   void deliver(std::vector<Delivery>& deliveries);
 
+  // Under the lock: takes `req` out of `list` (its resource's held locks or its queue), grants
+  // whoever is next into `out`, and drops the resource once it is unused.
+  template <class List>
+  void remove_and_regrant(const std::shared_ptr<LockRequest>& req, List Resource::*list,
+                          std::vector<Delivery>& out) noexcept {
+    auto it = resources.find(req->lock.name);
+    if (it == resources.end()) return;
+    auto& entries = it->second.*list;
+    for (auto e = entries.begin(); e != entries.end(); ++e) {
+      if (*e == req) {
+        entries.erase(e);
+        break;
+      }
+    }
+    try {
+      process(it->second, out);
+    } catch (...) {
+      // Only a failed vector growth; the queue stays consistent.
+    }
+    tidy(it);
+  }
+
+  // Posts `out` after the lock is released; a failed post has already been handled by deliver.
+  void deliver_unlocked(std::vector<Delivery>& out) noexcept {
+    try {
+      deliver(out);
+    } catch (...) {
+    }
+  }
+
   // Releases `req`'s lock if it still holds it, then grants whoever is next.
   void release(const std::shared_ptr<LockRequest>& req) noexcept {
     std::vector<Delivery> out;
     lock.lock();
     if (req->status == LockRequestStatus::granted) {
       req->status = LockRequestStatus::released;
-      auto it = resources.find(req->lock.name);
-      if (it != resources.end()) {
-        auto& held = it->second.held;
-        for (auto h = held.begin(); h != held.end(); ++h) {
-          if (*h == req) {
-            held.erase(h);
-            break;
-          }
-        }
-        try {
-          process(it->second, out);
-        } catch (...) {
-          // Only a failed vector growth; the queue stays consistent.
-        }
-        tidy(it);
-      }
+      remove_and_regrant(req, &Resource::held, out);
     }
     lock.unlock();
-    try {
-      deliver(out);
-    } catch (...) {
-    }
+    deliver_unlocked(out);
   }
 
   // The signal fired: drops `req` if it is still queued and rejects its promise.
@@ -238,27 +250,10 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
     if (req->status == LockRequestStatus::queued) {
       req->status = LockRequestStatus::aborted;
       dropped = true;
-      auto it = resources.find(req->lock.name);
-      if (it != resources.end()) {
-        auto& queue = it->second.queue;
-        for (auto q = queue.begin(); q != queue.end(); ++q) {
-          if (*q == req) {
-            queue.erase(q);
-            break;
-          }
-        }
-        try {
-          process(it->second, out);
-        } catch (...) {
-        }
-        tidy(it);
-      }
+      remove_and_regrant(req, &Resource::queue, out);
     }
     lock.unlock();
-    try {
-      deliver(out);
-    } catch (...) {
-    }
+    deliver_unlocked(out);
     if (!dropped) return;
     if (!reason) reason = std::make_exception_ptr(AbortError("This operation was aborted"));
     req->job->reject(std::move(reason));
