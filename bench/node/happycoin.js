@@ -1,0 +1,81 @@
+// happycoin.js: the book's Happycoin in Node (Multithreaded JavaScript 3-7 … 3-11), for the
+// Node column of docs/examples.md. The same algorithm as examples/happycoin: BigInt arithmetic,
+// crypto random 64-bit draws, the happy test before the divisibility test.
+//
+//   node happycoin.js [single|threads] [iterations=10000000] [threads=4]
+//
+// single:  one thread (3-7 … 3-9).  threads: N worker_threads, each coin posted to the main
+// thread as found, then 'done' (3-10, 3-11). Prints the coins, "count N" and one summary line.
+'use strict';
+const crypto = require('crypto');
+const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+
+const big64arr = new BigUint64Array(1);
+function random64() {
+  crypto.randomFillSync(big64arr);
+  return big64arr[0];
+}
+
+function sumDigitsSquared(num) {
+  let total = 0n;
+  while (num > 0n) {
+    const numModBase = num % 10n;
+    total += numModBase ** 2n;
+    num = num / 10n;
+  }
+  return total;
+}
+
+function isHappy(num) {
+  while (num != 1n && num != 4n) num = sumDigitsSquared(num);
+  return num === 1n;
+}
+
+function isHappycoin(num) {
+  return isHappy(num) && num % 10000n === 0n;
+}
+
+if (isMainThread) {
+  const mode = process.argv[2] || 'single';
+  const iterations = Number(process.argv[3] || 10_000_000);
+  const threads = mode === 'single' ? 1 : Number(process.argv[4] || 4);
+  const start = process.hrtime.bigint();
+  const finish = (count) => {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    process.stdout.write(`\ncount ${count}\n`);
+    console.log(`happycoin.js: mode ${mode}, ${iterations} draws on ${threads} thread(s) in ` +
+                `${seconds.toFixed(3)} s (${(iterations / seconds / 1e6).toFixed(2)} M draws/s)`);
+  };
+  if (mode === 'single') {
+    let count = 0;
+    for (let i = 0; i < iterations; i++) {
+      const randomNum = random64();
+      if (isHappycoin(randomNum)) {
+        process.stdout.write(randomNum.toString() + ' ');
+        count++;
+      }
+    }
+    finish(count);
+  } else {
+    let inFlight = threads;
+    let count = 0;
+    for (let k = 0; k < threads; k++) {
+      const share = Math.floor(iterations * (k + 1) / threads) - Math.floor(iterations * k / threads);
+      const worker = new Worker(__filename, { workerData: share });
+      worker.on('message', (msg) => {
+        if (msg === 'done') {
+          if (--inFlight === 0) finish(count);
+        } else if (typeof msg === 'bigint') {
+          process.stdout.write(msg.toString() + ' ');
+          count++;
+        }
+      });
+    }
+  }
+} else {
+  for (let i = 0; i < workerData; i++) {
+    const randomNum = random64();
+    if (isHappycoin(randomNum)) parentPort.postMessage(randomNum);
+  }
+  parentPort.postMessage('done');
+}
