@@ -5,10 +5,26 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <exception>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
+
+// Out-of-memory injection for the tests at the end: while `fail_allocations` is set, every
+// allocation this thread makes throws std::bad_alloc.
+namespace {
+thread_local bool fail_allocations = false;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (fail_allocations) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -437,6 +453,107 @@ TEST(LockManager, RequestFromThreadThatExitsIsCleanedUp) {
   EXPECT_TRUE(locks.query().held.empty());
   bobbin::set_unhandled_rejection_handler(previous);
   EXPECT_EQ(unhandled, 1);  // the orphaned request's promise (TerminatedError), unobserved
+}
+
+// ---- out of memory while releasing or aborting ----------------------------------------------
+//
+// The regrant after a release or an abort needs room for the grants it makes. It reserves that
+// room before it removes anything, so running out of memory leaves the state untouched and is
+// reported (std::bad_alloc from the state, which the callers turn into a rejection), instead
+// of losing the next request halfway (popped from the queue, never delivered).
+
+using State = bobbin::detail::LockManagerState;
+using Request = bobbin::detail::LockRequest;
+using Status = bobbin::detail::LockRequestStatus;
+
+struct Record {
+  int runs = 0;
+  bool granted = false;
+  int rejections = 0;
+};
+
+struct RecordingJob final : bobbin::detail::LockJob {
+  explicit RecordingJob(Record& r) : record(r) {}
+  void run(const std::shared_ptr<State>&, const std::shared_ptr<Request>&, bool granted) override {
+    ++record.runs;
+    record.granted = granted;
+  }
+  void reject(std::exception_ptr) noexcept override { ++record.rejections; }
+  Record& record;
+};
+
+std::shared_ptr<Request> make_request(Record& record, Status status) {
+  auto req = std::make_shared<Request>();
+  req->lock = Lock{"r", LockMode::exclusive};
+  req->client_id = "client-test";
+  req->loop = EventLoop::current().shared_from_this();
+  req->job = std::make_unique<RecordingJob>(record);
+  req->status = status;
+  return req;
+}
+
+TEST(LockManagerOutOfMemory, ReleaseLeavesTheStateUntouchedAndReports) {
+  auto state = std::make_shared<State>();
+  Record first, second;
+  auto holder = make_request(first, Status::granted);
+  auto waiter = make_request(second, Status::queued);
+  state->resources["r"].held.push_back(holder);
+  state->resources["r"].queue.push_back(waiter);
+  EventLoop::current().add_ref();  // the waiter's keep-alive ref, dropped when its task runs
+
+  fail_allocations = true;
+  bool reported = false;
+  try {
+    state->release(holder);
+  } catch (const std::bad_alloc&) {
+    reported = true;
+  }
+  fail_allocations = false;
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(holder->status, Status::granted);
+  EXPECT_EQ(waiter->status, Status::queued);
+  auto s = state->snapshot();
+  ASSERT_EQ(s.held.size(), 1u);
+  ASSERT_EQ(s.pending.size(), 1u);
+
+  state->release(holder);  // memory again: the waiter is granted and its callback runs
+  EXPECT_EQ(holder->status, Status::released);
+  EXPECT_EQ(waiter->status, Status::granted);
+  run_until([&] { return second.runs == 1; });
+  EXPECT_TRUE(second.granted);
+  EXPECT_EQ(state->snapshot().held.size(), 1u);
+  EXPECT_TRUE(state->snapshot().pending.empty());
+}
+
+TEST(LockManagerOutOfMemory, AbortLeavesTheRequestQueuedAndReports) {
+  auto state = std::make_shared<State>();
+  Record first, second, third;
+  auto holder = make_request(first, Status::granted);
+  auto aborted = make_request(second, Status::queued);
+  auto behind = make_request(third, Status::queued);
+  state->resources["r"].held.push_back(holder);
+  state->resources["r"].queue.push_back(aborted);
+  state->resources["r"].queue.push_back(behind);
+  EventLoop::current().add_ref();  // the aborted request's ref, dropped by abort()
+
+  fail_allocations = true;
+  bool reported = false;
+  try {
+    state->abort(aborted, nullptr);
+  } catch (const std::bad_alloc&) {
+    reported = true;
+  }
+  fail_allocations = false;
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(aborted->status, Status::queued);
+  EXPECT_EQ(state->snapshot().pending.size(), 2u);
+  EXPECT_EQ(second.rejections, 0);
+
+  state->abort(aborted, nullptr);
+  EXPECT_EQ(aborted->status, Status::aborted);
+  EXPECT_EQ(second.rejections, 1);
+  EXPECT_EQ(behind->status, Status::queued);  // the lock is still held
+  EXPECT_EQ(state->snapshot().pending.size(), 1u);
 }
 
 }  // namespace

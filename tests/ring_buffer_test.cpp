@@ -243,6 +243,40 @@ TEST(RingBuffer, PushBlocksWhileFullUntilAPop) {
   EXPECT_EQ(rb.try_pop(), 2);
 }
 
+// A blocked producer first waits (spinning) for a batch of free slots, a quarter of the ring;
+// one freed slot must still be enough, whether it frees during that spin or after the park.
+TEST(RingBuffer, BlockedPushNeedsOnlyOneFreeSlot) {
+  RingBuffer<int> rb(64);
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(rb.try_push(i));
+  std::thread early([&] { EXPECT_TRUE(rb.push(64)); });  // likely still spinning
+  EXPECT_EQ(rb.try_pop(), 0);
+  early.join();
+  std::thread late([&] { EXPECT_TRUE(rb.push(65)); });
+  await_parked(rb, 1);  // surely parked
+  EXPECT_EQ(rb.try_pop(), 1);
+  late.join();
+  for (int i = 2; i < 66; ++i) ASSERT_EQ(rb.try_pop(), i);
+  EXPECT_EQ(rb.try_pop(), std::nullopt);
+}
+
+// Many hand-offs that park: a consumer that parks announces itself, and the producer's next
+// push, seeing the announcement, wakes it; afterwards nobody is left parked.
+TEST(RingBuffer, RepeatedSleepsAndWakesLoseNothing) {
+  RingBuffer<int> rb(4);
+  constexpr int kRounds = 50;
+  std::thread consumer([sab = rb.buffer()] {
+    RingBuffer<int> in(sab);
+    for (int i = 0; i < kRounds; ++i) EXPECT_EQ(in.pop(), i);
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    await_parked(rb, 1);  // the consumer sleeps on an empty ring
+    ASSERT_TRUE(rb.try_push(i));
+  }
+  consumer.join();
+  EXPECT_EQ(parked_in(rb), 0u);
+  EXPECT_TRUE(rb.empty());
+}
+
 TEST(RingBuffer, PopBlocksWhileEmptyUntilAPush) {
   RingBuffer<int> rb(2);
   std::optional<int> got;

@@ -54,6 +54,11 @@
 //     released again at once (the callback cannot run), so nobody waits forever. A thread that
 //     exits while a callback still holds an unsettled promise keeps that lock held (as a
 //     worker blocked forever would); avoid it.
+//   - Running out of memory never leaves a request half-granted: room for the grants is
+//     reserved before anything changes. Failing to release, the lock stays held and the
+//     request's promise rejects with std::bad_alloc; failing to abort, the request stays queued
+//     and AbortController::abort() rethrows std::bad_alloc; failing to enqueue, `request`
+//     throws it.
 //
 // Lifetime: `bobbin::locks()` is the process-wide manager (`navigator.locks`); a
 // `LockManager` may also be constructed on its own (tests, isolated domains). Requests keep
@@ -181,8 +186,17 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
     return false;
   }
 
-  // Under lock: grants from the head of `r`'s queue while possible.
+  // Under lock: room in `out` and `r.held` for every request `r`'s queue could grant, so
+  // that process() cannot fail halfway. Throws std::bad_alloc having changed nothing.
+  static void reserve_grants(Resource& r, std::vector<Delivery>& out) {
+    out.reserve(out.size() + r.queue.size());
+    r.held.reserve(r.held.size() + r.queue.size());
+  }
+
+  // Under lock: grants from the head of `r`'s queue while possible. All-or-nothing: it
+  // reserves first (std::bad_alloc leaves `r` and `out` as they were), then cannot throw.
   static void process(Resource& r, std::vector<Delivery>& out) {
+    reserve_grants(r, out);
     while (!r.queue.empty() && !conflicts(r, r.queue.front()->lock.mode)) {
       auto req = std::move(r.queue.front());
       r.queue.pop_front();
@@ -201,12 +215,15 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
   void deliver(std::vector<Delivery>& deliveries);
 
   // Under the lock: takes `req` out of `list` (its resource's held locks or its queue), grants
-  // whoever is next into `out`, and drops the resource once it is unused.
+  // whoever is next into `out`, and drops the resource once it is unused. The only thing that
+  // can fail is the room for the grants, which is reserved before anything is removed: on
+  // std::bad_alloc nothing has changed and the exception propagates.
   template <class List>
   void remove_and_regrant(const std::shared_ptr<LockRequest>& req, List Resource::*list,
-                          std::vector<Delivery>& out) noexcept {
+                          std::vector<Delivery>& out) {
     auto it = resources.find(req->lock.name);
     if (it == resources.end()) return;
+    reserve_grants(it->second, out);
     auto& entries = it->second.*list;
     for (auto e = entries.begin(); e != entries.end(); ++e) {
       if (*e == req) {
@@ -214,11 +231,7 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
         break;
       }
     }
-    try {
-      process(it->second, out);
-    } catch (...) {
-      // Only a failed vector growth; the queue stays consistent.
-    }
+    process(it->second, out);  // cannot throw: reserved above
     tidy(it);
   }
 
@@ -230,27 +243,41 @@ struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
     }
   }
 
-  // Releases `req`'s lock if it still holds it, then grants whoever is next.
-  void release(const std::shared_ptr<LockRequest>& req) noexcept {
+  // Releases `req`'s lock if it still holds it, then grants whoever is next. Out of memory:
+  // throws std::bad_alloc with the lock still held and nothing else changed (the caller
+  // reports it on the request's promise).
+  void release(const std::shared_ptr<LockRequest>& req) {
     std::vector<Delivery> out;
     lock.lock();
     if (req->status == LockRequestStatus::granted) {
+      try {
+        remove_and_regrant(req, &Resource::held, out);
+      } catch (...) {
+        lock.unlock();
+        throw;
+      }
       req->status = LockRequestStatus::released;
-      remove_and_regrant(req, &Resource::held, out);
     }
     lock.unlock();
     deliver_unlocked(out);
   }
 
-  // The signal fired: drops `req` if it is still queued and rejects its promise.
-  void abort(const std::shared_ptr<LockRequest>& req, std::exception_ptr reason) noexcept {
+  // The signal fired: drops `req` if it is still queued and rejects its promise. Out of
+  // memory: throws std::bad_alloc with the request still queued (AbortController::abort()
+  // rethrows it to its caller).
+  void abort(const std::shared_ptr<LockRequest>& req, std::exception_ptr reason) {
     std::vector<Delivery> out;
     bool dropped = false;
     lock.lock();
     if (req->status == LockRequestStatus::queued) {
+      try {
+        remove_and_regrant(req, &Resource::queue, out);
+      } catch (...) {
+        lock.unlock();
+        throw;
+      }
       req->status = LockRequestStatus::aborted;
       dropped = true;
-      remove_and_regrant(req, &Resource::queue, out);
     }
     lock.unlock();
     deliver_unlocked(out);
@@ -291,9 +318,17 @@ class LockTask {
   LockTask& operator=(LockTask&&) = delete;
   ~LockTask() {
     if (!request_) return;
-    if (granted_) manager_->release(request_);
-    request_->job->reject(std::make_exception_ptr(
-        TerminatedError("LockManager: the requesting thread's event loop has closed")));
+    std::exception_ptr error;
+    try {
+      if (granted_) manager_->release(request_);
+    } catch (...) {
+      error = std::current_exception();  // out of memory: the lock stays held; say so
+    }
+    if (!error) {
+      error = std::make_exception_ptr(
+          TerminatedError("LockManager: the requesting thread's event loop has closed"));
+    }
+    request_->job->reject(std::move(error));
     request_->loop->release_ref();
   }
 
@@ -339,7 +374,14 @@ struct LockJobOf final : LockJob {
     // The lock is released, then the request's promise settles (the spec's order). The
     // reaction holds `request`, so the Lock the callback saw lives until then.
     inner->attach(make_reaction([manager, request, granted, o = out](StateBase& b) noexcept {
-      if (granted) manager->release(request);
+      try {
+        if (granted) manager->release(request);
+      } catch (...) {
+        // Out of memory releasing: the lock is still held (nothing changed), and the request's
+        // promise reports the failure instead of the callback's result.
+        o->reject(std::current_exception());
+        return;
+      }
       try {
         copy_result(static_cast<State<R>&>(b), *o);
       } catch (...) {
@@ -423,10 +465,18 @@ class LockManager {
     st.lock.lock();
     try {
       auto& r = st.resources[req->lock.name];
+      // Room for every grant first: from here on only the queue insertion can fail, and it
+      // comes before any other change (so std::bad_alloc leaves the state as it was).
+      out.reserve(r.queue.size() + 1);
+      r.held.reserve(r.held.size() + r.queue.size() + 1);
       if (options.steal) {
-        for (auto& h : r.held) h->status = detail::LockRequestStatus::stolen;
-        robbed.swap(r.held);
+        robbed.reserve(r.held.size());
         r.queue.push_front(req);
+        for (auto& h : r.held) {
+          h->status = detail::LockRequestStatus::stolen;
+          robbed.push_back(std::move(h));
+        }
+        r.held.clear();  // keeps the capacity reserved above
         detail::LockManagerState::process(r, out);
       } else if (options.if_available &&
                  (!r.queue.empty() || detail::LockManagerState::conflicts(r, options.mode))) {
@@ -438,6 +488,7 @@ class LockManager {
         detail::LockManagerState::process(r, out);
       }
     } catch (...) {
+      if (auto it = st.resources.find(req->lock.name); it != st.resources.end()) st.tidy(it);
       st.lock.unlock();
       req->loop->release_ref();
       throw;

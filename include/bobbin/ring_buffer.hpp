@@ -39,14 +39,27 @@
 //
 // Layout (byte offsets from the first 64-byte-aligned address in the buffer): [0, 64) the
 // header (magic, element size, element alignment, capacity, closed flag); [64, 72) head, the
-// count of elements ever pushed, alone on its cache line; [128, 136) tail, the count ever
-// popped, alone on its line; [192, ...) `capacity` slots. head and tail are free-running 64-bit
-// counters (head - tail is the size), so a stale cached copy is always a safe underestimate.
+// count of elements ever pushed, and [72, 80) the number of consumers announced asleep waiting
+// for head to move, on the producer's cache line; [128, 136) tail, the count ever popped, and
+// [136, 144) the producers announced asleep waiting for tail, on the consumer's line; [192, ...)
+// `capacity` slots. head and tail are free-running 64-bit counters (head - tail is the size),
+// so a stale cached copy is always a safe underestimate.
 //
-// Blocking: a side that finds the ring full (empty) spins briefly, then parks on the address
-// of the other side's index (tail for the producer, head for the consumer) with a validation
-// that re-reads that index; after publishing its own index, each side unparks one waiter on
-// it. That unpark costs one load when nobody is parked (the parking lot's lock-free path).
+// Fast path (the design of the well-known cached-index SPSC rings): each side keeps a private
+// copy of the other side's index and re-reads the shared one only when its copy says full
+// (empty); it publishes its own index with a release store and then reads the other side's
+// sleeper count, which lives on the line it has just written: the wake-up check adds no cache
+// traffic and no fence to a push or pop.
+//
+// Blocking: a side that finds the ring full (empty) spins on the other side's index first,
+// looking at it sparingly (each look takes the line from its writer). A blocked producer waits
+// during the first half of that spin for a batch of free slots (a quarter of the ring, at most
+// 256) rather than one, so producer and consumer stop trading the tail's cache line on every
+// element when the ring runs full; after that any free slot will do. Then it
+// announces itself in its sleeper count, makes that announcement and the other side's stores
+// meet (below), and parks on the address of the index it waits for, with a validation that
+// re-reads that index and the closed flag. A side that publishes and sees a sleeper count
+// above zero wakes the key. close() wakes both keys unconditionally.
 //
 // Lifetime: the ring lives as long as any buffer handle or RingBuffer object refers to it.
 //
@@ -54,14 +67,20 @@
 // `closed()` and `close()` may be called from any thread.
 //
 // Memory ordering: an element's bytes are written before the producer publishes head with a
-// store that is at least release, and read after the consumer's acquire load of head; the
-// consumer publishes tail likewise after reading a slot, and the producer reuses the slot only
-// after an acquire load of tail. So everything the producer did before pushing an element
-// happens-before everything the consumer does after popping it. The parking lot's lock-free
-// unpark path also needs store-load order between publishing an index and checking for
-// waiters: seq_cst index stores give it, or (opt-in, BOBBIN_USE_MEMBARRIER, Linux x86) release
-// stores plus a membarrier(2)
-// issued by a thread about to sleep. The argument is at store_index().
+// release store, and read after the consumer's acquire load of head; the consumer publishes
+// tail likewise after reading a slot, and the producer reuses the slot only after an acquire
+// load of tail. So everything the producer did before pushing an element happens-before
+// everything the consumer does after popping it. The wake-up is the store-buffering pattern:
+// the publisher stores its index, then loads the sleeper count; the sleeper increments the
+// count, then re-reads the index. One of the two loads must see the other side's store, or
+// the sleeper sleeps on an element nobody announces. On Linux x86 (detail::heavy_barrier,
+// membarrier(2)) the publisher's pair is a release store and a relaxed load with only a
+// compiler barrier between, and the sleeper pays instead: a process-wide barrier between its
+// increment and its re-read, once per sleep. Elsewhere (other systems, BOBBIN_NO_MEMBARRIER,
+// or membarrier refused at run time) the index store and the count load are seq_cst (on ARM
+// about as cheap as release/acquire). A publisher that sees a sleeper orders its
+// store before the parking lot's lock-free check with a seq_cst read-modify-write of its own
+// index. The full argument is at publish(); tests/models/ring_buffer.pml checks the protocol.
 #pragma once
 
 #include <algorithm>
@@ -79,7 +98,6 @@
 
 #include "detail/platform.hpp"
 #include "errors.hpp"
-#include "detail/platform.hpp"
 #include "parking_lot.hpp"
 #include "shared_array_buffer.hpp"
 
@@ -152,7 +170,9 @@ class RingBuffer {
     // a push racing close() may land, and pop still drains it.
     const std::size_t at = producer_slot(h);
     std::memcpy(slots_ + at * sizeof(T), &value, sizeof(T));
-    publish_head(h + 1, at + 1 == capacity_ ? 0 : at + 1);
+    producer_.pos = h + 1;
+    producer_.slot = at + 1 == capacity_ ? 0 : at + 1;
+    publish(kHeadAt, h + 1);
     return true;
   }
 
@@ -190,7 +210,9 @@ class RingBuffer {
     const std::size_t first = std::min(n, capacity_ - at);
     std::memcpy(slots_ + at * sizeof(T), values.data(), first * sizeof(T));
     std::memcpy(slots_, values.data() + first, (n - first) * sizeof(T));
-    publish_head(h + n, n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n);
+    producer_.pos = h + n;
+    producer_.slot = n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n;
+    publish(kHeadAt, h + n);
     return n;
   }
 
@@ -204,7 +226,9 @@ class RingBuffer {
     const std::size_t at = consumer_slot(t);
     std::array<std::byte, sizeof(T)> bytes;
     std::memcpy(bytes.data(), slots_ + at * sizeof(T), sizeof(T));
-    publish_tail(t + 1, at + 1 == capacity_ ? 0 : at + 1);
+    consumer_.pos = t + 1;
+    consumer_.slot = at + 1 == capacity_ ? 0 : at + 1;
+    publish(kTailAt, t + 1);
     return std::bit_cast<T>(bytes);
   }
 
@@ -242,7 +266,9 @@ class RingBuffer {
     // The book's bug was here: it copied [tail, n) rather than [tail, tail + n).
     std::memcpy(out.data(), slots_ + at * sizeof(T), first * sizeof(T));
     std::memcpy(out.data() + first, slots_, (n - first) * sizeof(T));
-    publish_tail(t + n, n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n);
+    consumer_.pos = t + n;
+    consumer_.slot = n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n;
+    publish(kTailAt, t + n);
     return n;
   }
 
@@ -250,7 +276,9 @@ class RingBuffer {
 
   // Closes the ring and wakes both sides. Idempotent.
   void close() noexcept {
-    // seq_cst: the waiters' validations read it seq_cst (the argument at store_index()).
+    // seq_cst: the waiters register (seq_cst) and then validate by reading it seq_cst, and
+    // unpark_all's lock-free check reads their registration seq_cst: store-buffering, all
+    // four accesses seq_cst.
     closed_ref().store(1, std::memory_order_seq_cst);
     parking_lot::unpark_all(word(kHeadAt));
     parking_lot::unpark_all(word(kTailAt));
@@ -263,7 +291,8 @@ class RingBuffer {
  private:
   struct Fresh {};
 
-  // Offsets from the 64-byte-aligned base; see the Layout paragraph.
+  // Offsets from the 64-byte-aligned base; see the Layout paragraph. The sleeper count of the
+  // side waiting for an index sits right after that index, on the line its writer owns.
   static constexpr std::size_t kMagicAt = 0;
   static constexpr std::size_t kElementSizeAt = 8;
   static constexpr std::size_t kElementAlignAt = 16;
@@ -271,13 +300,25 @@ class RingBuffer {
   static constexpr std::size_t kClosedAt = 32;
   static constexpr std::size_t kHeadAt = 64;
   static constexpr std::size_t kTailAt = 128;
+  static constexpr std::size_t kSleepersAfter = 8;  // head + 8: consumers; tail + 8: producers
   static constexpr std::size_t kSlotsAt = 192;
   static constexpr std::size_t kLine = 64;
   static constexpr std::uint64_t kMagic = 0x31474e4952424f42ull;  // "BOBRING1"
 
-  // How long a side spins on the ring before it parks: long enough to cover the other side's
-  // next publish when both run, short enough to cost little when it is not coming.
-  static constexpr int kSpins = 128;
+  // How long a side spins on the ring before it parks, in CPU pause hints: long enough to
+  // cover the other side's next publish when both run (a ping-pong round trip), short enough
+  // to cost little when it is not coming. The first look at the other side's index comes only
+  // after a gap (the fast path has just looked): every look takes that index's cache line away
+  // from its writer, and a consumer that looked after each element would make a streaming
+  // producer miss on every push. The gap adapts, per side, between 1 and kMaxGap pauses: it
+  // doubles when the first look already succeeds (the other side is streaming: look later and
+  // find several) and halves when it takes more looks (a hand-off: answer sooner). During the
+  // first half a blocked producer waits for a batch of free slots (at most kMaxBatch) and
+  // looks at tail only every kBatchGap pauses, leaving the consumer's line alone meanwhile.
+  static constexpr int kSpins = 256;
+  static constexpr int kMaxGap = 32;
+  static constexpr int kBatchGap = 8;
+  static constexpr std::size_t kMaxBatch = 256;
 
   // Each side's private view, on its own cache line so two threads sharing one object do not
   // falsely share. `slot` is the slot of position `pos`, saving a division per operation.
@@ -285,11 +326,13 @@ class RingBuffer {
     std::uint64_t tail = 0;  // a tail seen earlier: never above the real one
     std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
     std::size_t slot = 0;
+    int gap = 4;  // pauses before the first look when it must wait (see kSpins)
   };
   struct alignas(64) ConsumerCache {
     std::uint64_t head = 0;  // a head seen earlier: never above the real one
     std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
     std::size_t slot = 0;
+    int gap = 4;  // as in ProducerCache
   };
 
   static SharedArrayBuffer make_buffer(std::size_t capacity) {
@@ -329,22 +372,20 @@ class RingBuffer {
     base_ = base;
     slots_ = base + kSlotsAt;
     capacity_ = capacity;
+    batch_ = std::clamp<std::size_t>(capacity / 4, 1, kMaxBatch);
     asymmetric_ = detail::asymmetric_fence_available();
   }
 
-  // A header word; its address is also the parking key of the side waiting for it to move.
+  // A header word; the address of an index is also the parking key of the side waiting for it.
   std::uint64_t* word(std::size_t at) const noexcept {
     return reinterpret_cast<std::uint64_t*>(base_ + at);
   }
-  std::atomic_ref<std::uint64_t> head_ref() const noexcept {
-    return std::atomic_ref<std::uint64_t>(*word(kHeadAt));
+  std::atomic_ref<std::uint64_t> ref(std::size_t at) const noexcept {
+    return std::atomic_ref<std::uint64_t>(*word(at));
   }
-  std::atomic_ref<std::uint64_t> tail_ref() const noexcept {
-    return std::atomic_ref<std::uint64_t>(*word(kTailAt));
-  }
-  std::atomic_ref<std::uint64_t> closed_ref() const noexcept {
-    return std::atomic_ref<std::uint64_t>(*word(kClosedAt));
-  }
+  std::atomic_ref<std::uint64_t> head_ref() const noexcept { return ref(kHeadAt); }
+  std::atomic_ref<std::uint64_t> tail_ref() const noexcept { return ref(kTailAt); }
+  std::atomic_ref<std::uint64_t> closed_ref() const noexcept { return ref(kClosedAt); }
 
   // The slot of position `h`, from the cache when the producer goes on where it left off.
   std::size_t producer_slot(std::uint64_t h) noexcept {
@@ -369,76 +410,107 @@ class RingBuffer {
 
   // Re-reads tail; true if at least `want` slots are now free at head `h`.
   [[gnu::noinline]] bool refresh_tail(std::uint64_t h, std::size_t want) noexcept {
-    // acquire: pairs with the consumer's store in publish_tail(); its reads of the freed slots
-    // happen before our writes to them.
+    // acquire: pairs with the consumer's release store in publish(); its reads of the freed
+    // slots happen before our writes to them.
     producer_.tail = tail_ref().load(std::memory_order_acquire);
     return free_at(h) >= want;
   }
 
   // Re-reads head; true if at least `want` elements are now stored at tail `t`.
   [[gnu::noinline]] bool refresh_head(std::uint64_t t, std::size_t want) noexcept {
-    // acquire: pairs with the producer's store in publish_head(); the slots' bytes are visible.
+    // acquire: pairs with the producer's release store in publish(); the slots' bytes are
+    // visible.
     consumer_.head = head_ref().load(std::memory_order_acquire);
     return stored_at(t) >= want;
   }
 
-  // Publishing an index and waking the other side.
+  // Publishes an index (head or tail) and wakes the other side if it announced a sleep.
   //
-  // unpark_one skips the bucket lock when its seq_cst load of the bucket's parked count reads
-  // 0. A waiter increments that count (seq_cst, under the bucket lock) and only then validates
-  // by re-reading our index (seq_cst). That is the store-buffering pattern: our store of the
-  // index, then our load of the count, against the waiter's increment, then its load of the
-  // index. Either our load must see the increment (we take the lock, after the waiter's
-  // validation, and wake it) or the waiter's load must see our store (validation fails and it
-  // does not sleep). With a plain release store both loads could read the old values (our
-  // store still in the store buffer): a lost wake-up. Two ways to rule that out:
-  //   - the store is seq_cst, so the four accesses fall in one total order (an xchg on x86,
-  //     the same stlr as a release store on ARM);
-  //   - on Linux x86, where the xchg would dominate the cost of an operation, the store is a
-  //     release store plus a compiler barrier, and the waiter pays instead: its validation
-  //     runs detail::heavy_barrier() between its increment and its load (see there).
-  // close() uses a seq_cst store either way.
-  void store_index(std::size_t at, std::uint64_t value) noexcept {
-    std::atomic_ref<std::uint64_t> index(*word(at));
+  // The sleeper (sleep() below) increments the count at `at + 8`, then re-reads the index
+  // (first in its own check, then in the parking lot's validation); we store the index, then
+  // read the count. Store-buffering: if both loads could read the old values, the sleeper
+  // would sleep on an index we moved without our waking it. Ruled out by:
+  //   - asymmetric_ (Linux x86): release store, compiler barrier, relaxed load; the sleeper
+  //     runs heavy_barrier() between its increment and its re-read, which makes this thread
+  //     execute a full barrier at some point during the call. If our count load comes after
+  //     that point, it sees the increment (made before the call); if before, our earlier
+  //     store was drained by it and the sleeper's re-read (after the call) sees it.
+  //   - otherwise: the store and the load are seq_cst, and so are the sleeper's increment and
+  //     re-read: the four fall in one total order.
+  // A publisher that sees a sleeper then calls unpark_one, whose lock-free check of the
+  // parked count forms the same pattern with the parking lot's registration (seq_cst) and
+  // validation (a seq_cst re-read of the index); our index store was only release, so we
+  // first repeat it as a seq_cst read-modify-write (we are the index's only writer, so it
+  // changes nothing) to put it in the same total order. That costs only on this rare path.
+  void publish(std::size_t at, std::uint64_t value) noexcept {
+    std::atomic_ref<std::uint64_t> index = ref(at);
+    std::atomic_ref<std::uint64_t> sleepers = ref(at + kSleepersAfter);
     if (asymmetric_) {
-      // release: pairs with the acquire in refresh_head()/refresh_tail(); the waiter's
-      // heavy_barrier() supplies the store-load order (see above).
+      // release: pairs with the acquire in refresh_head()/refresh_tail().
       index.store(value, std::memory_order_release);
       std::atomic_signal_fence(std::memory_order_seq_cst);
+      // relaxed: the sleeper's heavy_barrier() orders it against the store (see above).
+      if (sleepers.load(std::memory_order_relaxed) == 0) [[likely]]
+        return;
     } else {
       index.store(value, std::memory_order_seq_cst);
+      if (sleepers.load(std::memory_order_seq_cst) == 0) [[likely]]
+        return;
     }
+    wake(at);
   }
 
-  // `slot` is the slot of the new position, kept for the next operation.
-  void publish_head(std::uint64_t h, std::size_t slot) noexcept {
-    store_index(kHeadAt, h);
-    producer_.pos = h;
-    producer_.slot = slot;
-    parking_lot::unpark_one(word(kHeadAt));
-  }
-  void publish_tail(std::uint64_t t, std::size_t slot) noexcept {
-    store_index(kTailAt, t);
-    consumer_.pos = t;
-    consumer_.slot = slot;
-    parking_lot::unpark_one(word(kTailAt));
+  [[gnu::noinline]] void wake(std::size_t at) noexcept {
+    ref(at).fetch_add(0, std::memory_order_seq_cst);
+    parking_lot::unpark_one(word(at));
   }
 
-  // Waits for the other side to move, or for close/the deadline. Returns false on timeout.
+  // Counts this thread in the sleepers of index `at` while it lives.
+  class Sleeping {
+   public:
+    explicit Sleeping(std::atomic_ref<std::uint64_t> count) noexcept : count_(count) {
+      count_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: see publish()
+    }
+    Sleeping(const Sleeping&) = delete;
+    Sleeping& operator=(const Sleeping&) = delete;
+    ~Sleeping() {
+      // relaxed: a publisher that still sees us only makes a needless unpark call.
+      count_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+   private:
+    std::atomic_ref<std::uint64_t> count_;
+  };
+
+  // Waits for the index at `at` to move so that `ready(minimum)` holds, or for close or the
+  // deadline. Returns false on timeout. `ready(n)` asks for n free slots (n elements); during
+  // the first half of the spin it is asked for `batch` (see the Blocking paragraph), then 1.
+  // `gap` is the side's adaptive first gap (see kSpins).
   template <class Ready>
-  bool wait(const void* key, Ready ready, detail::Deadline deadline) {
-    for (int i = 0; i < kSpins; ++i) {
-      if (ready()) return true;
-      detail::cpu_relax();
+  bool wait(std::size_t at, std::size_t batch, int& gap, Ready ready, detail::Deadline deadline) {
+    int i = gap;
+    for (int j = 0; j < gap; ++j) detail::cpu_relax();
+    if (ready(batch)) {
+      gap = std::min(gap * 2, kMaxGap);
+      return true;
     }
-    const auto validate = [&] {
-      // After the parking lot's seq_cst increment of the parked count, before the re-read:
-      // the waiter's half of the asymmetric fence (see store_index()).
-      if (asymmetric_) detail::heavy_barrier();
-      return !ready();
-    };
+    gap = std::max(gap / 2, 1);
+    if (batch > 1) {
+      for (; i < kSpins / 2; i += kBatchGap) {
+        for (int j = 0; j < kBatchGap; ++j) detail::cpu_relax();
+        if (ready(batch)) return true;
+      }
+    }
+    for (; i < kSpins; ++i) {
+      detail::cpu_relax();
+      if (ready(1)) return true;
+    }
+    const Sleeping sleeping(ref(at + kSleepersAfter));
+    if (asymmetric_) detail::heavy_barrier();  // the sleeper's half (see publish())
+    // seq_cst inside ready(1): the validating re-read of the pattern (see publish()).
+    const auto validate = [&] { return !ready(1); };
     const auto result =
-        parking_lot::park_until(key, validate, parking_lot::detail::NoOp{}, deadline);
+        parking_lot::park_until(word(at), validate, parking_lot::detail::NoOp{}, deadline);
     if (result == parking_lot::ParkResult::interrupted) {
       throw TerminatedError("RingBuffer: the thread was interrupted (terminated) while blocked");
     }
@@ -449,12 +521,15 @@ class RingBuffer {
     for (;;) {
       if (closed()) return false;
       const std::uint64_t h = head_ref().load(std::memory_order_relaxed);  // relaxed: ours
-      // seq_cst: the validating half of the store-buffering pair (see store_index()).
-      const auto ready = [&] {
-        return closed_ref().load(std::memory_order_seq_cst) != 0 ||
-               h - tail_ref().load(std::memory_order_seq_cst) < capacity_;
+      // seq_cst: the validating half of the store-buffering pattern (see publish()).
+      // The tail read is also a fresh cache (a tail seen, never above the real one), so the
+      // push after the wait need not read it again.
+      const auto ready = [&](std::size_t want) {
+        if (closed_ref().load(std::memory_order_seq_cst) != 0) return true;
+        producer_.tail = tail_ref().load(std::memory_order_seq_cst);
+        return h - producer_.tail + want <= capacity_;
       };
-      const bool woke = wait(word(kTailAt), ready, deadline);
+      const bool woke = wait(kTailAt, std::min(batch_, capacity_), producer_.gap, ready, deadline);
       if (try_push(value)) return true;
       if (!woke) return false;
     }
@@ -463,12 +538,12 @@ class RingBuffer {
   [[gnu::noinline]] std::optional<T> pop_slow(detail::Deadline deadline) {
     for (;;) {
       const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);  // relaxed: ours
-      // seq_cst: the validating half of the store-buffering pair (see store_index()).
-      const auto ready = [&] {
-        return head_ref().load(std::memory_order_seq_cst) != t ||
-               closed_ref().load(std::memory_order_seq_cst) != 0;
+      // seq_cst: the validating half of the store-buffering pattern (see publish()).
+      const auto ready = [&](std::size_t) {
+        consumer_.head = head_ref().load(std::memory_order_seq_cst);  // a fresh cache, as above
+        return consumer_.head != t || closed_ref().load(std::memory_order_seq_cst) != 0;
       };
-      const bool woke = wait(word(kHeadAt), ready, deadline);
+      const bool woke = wait(kHeadAt, 1, consumer_.gap, ready, deadline);
       if (auto value = try_pop()) return value;
       // Closed and drained: head is re-read after closed, so nothing published before close()
       // is missed.
@@ -481,7 +556,8 @@ class RingBuffer {
   std::byte* base_ = nullptr;
   std::byte* slots_ = nullptr;
   std::size_t capacity_ = 0;
-  bool asymmetric_ = false;  // publish with release stores (see store_index())
+  std::size_t batch_ = 1;    // free slots a blocked producer waits for while it spins
+  bool asymmetric_ = false;  // publish with release stores (see publish())
   ProducerCache producer_;
   ConsumerCache consumer_;
 };

@@ -12,13 +12,17 @@
  *     nobody will unpark is stuck at a non-end label, which spin reports.
  *
  * The model keeps what the C++ code relies on:
- *   - head and tail are free-running counters; the producer publishes head, then unparks the
- *     key of head; the consumer publishes tail, then unparks the key of tail. Promela's
- *     interleaving is sequentially consistent, as the seq_cst index stores are. (On Linux x86
- *     the C++ code publishes with release stores and the waiter issues membarrier(2) between
- *     its registration and its validation; for this store-load pair that gives the same
- *     outcomes as seq_cst, which is what the model checks. Without either, the fast path's
- *     load may pass the store: BROKEN_RELEASE_STORE below.)
+ *   - head and tail are free-running counters. Next to each index is the sleeper count of the
+ *     side waiting for it to move. A publisher stores its index, then reads that count and
+ *     calls unpark_one on the index's key only when the count is above zero (the fast path
+ *     pays no parking-lot call). A side that would block (after its spin, not modelled: it
+ *     only retries) increments its sleeper count, then parks with a validation that re-reads
+ *     the index and closed; when it returns it decrements the count.
+ *   - Promela's interleaving is sequentially consistent. In the C++ code the publisher's
+ *     store-then-load is a release store and a relaxed load on Linux x86, made to behave as
+ *     the sequentially consistent pair by the sleeper's membarrier(2) between its increment
+ *     and its re-read (seq_cst store and load elsewhere). Without that, the publisher's load
+ *     may be satisfied before its store is visible: BROKEN_NO_BARRIER below.
  *   - The parking lot, per key: a bucket lock, a parked count and the waiter's queue node.
  *     park(): lock, append (parked++), validate under the lock (re-read the index, and
  *     closed), and either dequeue and return "invalid" or unlock and sleep until the node is
@@ -27,11 +31,10 @@
  *     key gets its own bucket: the fast path then sees only its own waiter, the hardest case.
  *
  * Broken variants, each of which spin must reject (run with spin -a -DBROKEN_x ...):
- *   BROKEN_UNPARK_FIRST   unpark before publishing the index (a lost wake-up);
+ *   BROKEN_UNPARK_FIRST   check the sleepers and unpark before publishing the index;
  *   BROKEN_NO_VALIDATE    park without re-checking the index under the lock (a lost wake-up);
- *   BROKEN_RELEASE_STORE  the index store is only "release": the fast path's load of the
- *                         parked count may be satisfied before the store is visible, which is
- *                         the store-buffering reordering the seq_cst store forbids.
+ *   BROKEN_NO_BARRIER     the publisher's sleeper-count load is satisfied before its index
+ *                         store is visible (no membarrier, no seq_cst): a lost wake-up;
  *   BROKEN_EARLY_TAIL     the consumer publishes tail before reading the slot (the producer
  *                         may overwrite it: the FIFO assertion fails).
  */
@@ -53,6 +56,7 @@ bit lock[2];
 byte parked[2];     /* the bucket's parked count, read lock-free by unpark's fast path */
 bit queued[2];      /* the one waiter's node is in the bucket's list */
 bit unparked[2];    /* the waiter's node state: removed by an unpark */
+byte sleepers[2];   /* the ring's sleeper count next to each index */
 
 inline acquire(k) { atomic { lock[k] == 0 -> lock[k] = 1 } }
 inline release(k) { lock[k] = 0 }
@@ -71,28 +75,46 @@ inline unpark_one(k) {
   fi
 }
 
-/* The locked half of unpark_one, for the broken release-store variant. */
-inline unpark_locked(k) {
-  acquire(k);
-  if
-  :: queued[k] -> queued[k] = 0; parked[k]--; unparked[k] = 1
-  :: else -> skip
-  fi;
-  release(k)
-}
-
-/* Publish an index (`publish` is the store) and wake the other side's waiter. */
+/* Publish an index (`publish` is the store), then wake the other side if it announced a
+   sleep. */
 #ifdef BROKEN_UNPARK_FIRST
-#define PUBLISH(publish, k) unpark_one(k); publish
-#elif defined(BROKEN_RELEASE_STORE)
 #define PUBLISH(publish, k) \
   if \
-  :: parked[k] == 0 -> publish \
-  :: else -> publish; unpark_locked(k) \
+  :: sleepers[k] > 0 -> unpark_one(k) \
+  :: else -> skip \
+  fi; \
+  publish
+#elif defined(BROKEN_NO_BARRIER)
+#define PUBLISH(publish, k) \
+  if \
+  :: sleepers[k] == 0 -> publish \
+  :: else -> publish; unpark_one(k) \
   fi
 #else
-#define PUBLISH(publish, k) publish; unpark_one(k)
+#define PUBLISH(publish, k) \
+  publish; \
+  if \
+  :: sleepers[k] > 0 -> unpark_one(k) \
+  :: else -> skip \
+  fi
 #endif
+
+/* Blocks on key k while `cond` holds: announce, park with validation, withdraw. */
+#ifdef BROKEN_NO_VALIDATE
+#define VALIDATED(cond) 1
+#else
+#define VALIDATED(cond) (cond)
+#endif
+#define BLOCK(k, cond) \
+  sleepers[k]++; \
+  acquire(k); \
+  queued[k] = 1; parked[k]++; \
+  still = VALIDATED(cond); \
+  if \
+  :: still -> release(k); unparked[k] == 1; unparked[k] = 0 \
+  :: else -> queued[k] = 0; parked[k]--; release(k) \
+  fi; \
+  sleepers[k]--
 
 proctype producer() {
   byte i = 0;
@@ -105,16 +127,7 @@ proctype producer() {
         PUBLISH(head++, HEAD_KEY);
         i++
      :: else ->                             /* full: park on tail, validate "still full" */
-        acquire(TAIL_KEY);
-        queued[TAIL_KEY] = 1; parked[TAIL_KEY]++;
-        still = (head - tail == CAP && !closed);
-#ifdef BROKEN_NO_VALIDATE
-        still = 1;
-#endif
-        if
-        :: still -> release(TAIL_KEY); unparked[TAIL_KEY] == 1; unparked[TAIL_KEY] = 0
-        :: else -> queued[TAIL_KEY] = 0; parked[TAIL_KEY]--; release(TAIL_KEY)
-        fi
+        BLOCK(TAIL_KEY, head - tail == CAP && !closed)
      fi
   :: else -> break
   od;
@@ -154,16 +167,7 @@ proctype consumer() {
         :: else -> skip
         fi
      :: else ->                             /* empty: park on head, validate "still empty" */
-        acquire(HEAD_KEY);
-        queued[HEAD_KEY] = 1; parked[HEAD_KEY]++;
-        still = (head == tail && !closed);
-#ifdef BROKEN_NO_VALIDATE
-        still = 1;
-#endif
-        if
-        :: still -> release(HEAD_KEY); unparked[HEAD_KEY] == 1; unparked[HEAD_KEY] = 0
-        :: else -> queued[HEAD_KEY] = 0; parked[HEAD_KEY]--; release(HEAD_KEY)
-        fi
+        BLOCK(HEAD_KEY, head == tail && !closed)
      fi
   od;
   assert(expect == N)                       /* pop ended only after every element */
