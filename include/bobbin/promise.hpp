@@ -34,7 +34,8 @@
 //     continuation keeps that loop alive (`run()` does not return before it runs).
 //   - `get()` blocks until settled and returns the value (a copy) or rethrows the rejection.
 //     If the calling thread's loop has work it runs that loop meanwhile (so a promise settled
-//     by a timer of this very thread does not deadlock); otherwise it parks in the parking lot.
+//     by a timer of this very thread does not deadlock); otherwise it parks in the parking lot
+//     (a ThreadPool thread first runs its pool's queued tasks: see detail::WaitHelper).
 //     An interrupted park (a worker being terminated) throws TerminatedError.
 //   - An empty or moved-from Promise throws TypeError from every operation (`then`, `get`,
 //     `co_await`, ...). `valid()` tells.
@@ -329,11 +330,23 @@ struct StateBase : std::enable_shared_from_this<StateBase> {
   std::exception_ptr error;  // written once, before status becomes kRejected
 };
 
+// A thread that can do useful work while it blocks (a ThreadPool thread running queued tasks)
+// installs a helper for itself; StateBase::wait() calls `help_until(state)` instead of parking
+// when the thread's loop has nothing to run. It returns once `state` is settled.
+struct WaitHelper {
+  virtual void help_until(StateBase& state) = 0;
+
+ protected:
+  ~WaitHelper() = default;
+};
+inline thread_local WaitHelper* wait_helper = nullptr;
+
 template <class T>
 using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+// Not final: a ThreadPool task embeds its promise's state (one allocation per task).
 template <class T>
-struct State final : StateBase {
+struct State : StateBase {
   template <class... A>
   bool resolve(A&&... a) {
     // Build the value outside the lock; only the winner moves it in.
@@ -382,6 +395,8 @@ struct then_result<void, F> {
 
 template <class T>
 std::shared_ptr<State<T>> state_of(const Promise<T>& p);
+template <class T>
+Promise<T> promise_of(std::shared_ptr<State<T>> s);
 
 // `out` follows `inner`: settles the same way when inner settles.
 template <class R>
@@ -616,6 +631,8 @@ class Promise {
   friend class Async;
   template <class U>
   friend std::shared_ptr<detail::State<U>> detail::state_of(const Promise<U>&);
+  template <class U>
+  friend Promise<U> detail::promise_of(std::shared_ptr<detail::State<U>>);
 };
 
 namespace detail {
@@ -624,6 +641,12 @@ template <class T>
 std::shared_ptr<State<T>> state_of(const Promise<T>& p) {
   if (!p.state_) TypeErrorOnEmpty::raise();
   return p.state_;
+}
+
+// A promise over a state made elsewhere (a ThreadPool task that embeds its state).
+template <class T>
+Promise<T> promise_of(std::shared_ptr<State<T>> s) {
+  return Promise<T>(std::move(s));
 }
 
 template <class T>
@@ -680,6 +703,10 @@ namespace detail {
     // even if the microtasks it drained first settled us (see "Needs from event_loop.hpp").
     attach(make_reaction([](StateBase&) noexcept { EventLoop::current().post([] {}); }));
     while (load() == kPending) loop.run_once();
+    return;
+  }
+  if (wait_helper != nullptr) {
+    wait_helper->help_until(*this);
     return;
   }
   while (load() == kPending) {
