@@ -18,6 +18,12 @@ namespace {
 thread_local bool fail_allocations = false;
 }  // namespace
 
+// GCC's -Wmismatched-new-delete cannot see that these replace the global operators (so free()
+// does pair with the malloc() in operator new) once gtest's `new` is inlined next to them.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t n) {
   if (fail_allocations) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;

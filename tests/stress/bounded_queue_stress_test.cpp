@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <algorithm>
 #include <atomic>

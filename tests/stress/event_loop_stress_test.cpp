@@ -8,7 +8,7 @@
 #include <bobbin/parking_lot.hpp>
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <atomic>
 #include <cstdint>

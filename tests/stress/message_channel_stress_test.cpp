@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <chrono>
 #include <cstdint>

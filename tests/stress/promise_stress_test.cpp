@@ -5,7 +5,7 @@
 #include <bobbin/bobbin.hpp>
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <atomic>
 #include <cstdint>

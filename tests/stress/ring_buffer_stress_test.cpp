@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -9,7 +9,7 @@
 #include <bobbin/typed_array.hpp>
 #include <gtest/gtest.h>
 
-#include "../support/sanitizers.hpp"
+#include "support/sanitizers.hpp"
 
 #include <atomic>
 #include <chrono>

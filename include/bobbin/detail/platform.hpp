@@ -26,12 +26,18 @@
 //    per 4 KiB: a 64 MiB clone runs about four times faster); unmap_pages gives them back.
 //    Elsewhere they are calloc and free.
 //
-// 3. An asymmetric fence (Linux x86, membarrier(2), opt-in with BOBBIN_USE_MEMBARRIER):
+// 3. An asymmetric fence (Linux x86, membarrier(2); BOBBIN_NO_MEMBARRIER turns it off):
 //    heavy_barrier() makes every running thread of the process execute a full memory barrier,
 //    so a hot path may publish with a release store where the store-buffering pattern would
-//    otherwise need a seq_cst store (see below). Off by default: measured here, the system
-//    call per sleep cost more than it saved (a blocking ring ping-pong went from 0.24 to
-//    0.97 µs), because a blocking hand-off sleeps on nearly every operation.
+//    otherwise need a seq_cst store (see below). Its caller must issue it only when it is
+//    really about to sleep (after its own spin), never on a hand-off that spinning covers:
+//    a system call per park made a blocking ring ping-pong go from 0.24 to 0.97 µs.
+//
+// 4. Threads (for workers). `NativeThread(stack_size, fn)` starts a joinable thread that runs
+//    `fn` with a stack of at least `stack_size` bytes (0: the system default); pthreads on
+//    POSIX, std::thread (which cannot choose a stack size) elsewhere. `set_current_thread_name`
+//    names the calling thread for the OS (debuggers, `top -H`, /proc/<pid>/task/*/comm; Linux
+//    keeps the first 15 bytes), `current_thread_name()` reads it back ("" where unsupported).
 //
 // Memory ordering: none of its own. The caller publishes its state change with an atomic store
 // before calling futex_wake, and the sleeper re-reads that state with an acquire load after
@@ -60,8 +66,23 @@
 #include <mutex>
 #endif
 
+#if defined(__unix__) || defined(__APPLE__)
+#define BOBBIN_PTHREADS_ 1
+#include <pthread.h>
+#include <climits>
+#include <unistd.h>
+#else
+#define BOBBIN_PTHREADS_ 0
+#endif
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+
 #if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) && \
-    defined(BOBBIN_USE_MEMBARRIER)
+    !defined(BOBBIN_NO_MEMBARRIER)
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -201,6 +222,131 @@ inline void cpu_relax() noexcept {
   asm volatile("yield" ::: "memory");
 #else
   std::atomic_signal_fence(std::memory_order_seq_cst);
+#endif
+}
+
+// A joinable thread with a chosen stack size. Move-only; it must be joined before it is
+// destroyed or assigned to (as std::thread, except that a violation is a join, not terminate).
+class NativeThread {
+ public:
+  NativeThread() noexcept = default;
+
+  // Starts `fn()` on a new thread whose stack holds at least `stack_size` bytes (0: the
+  // default; too small a size is raised to the system minimum). Throws std::system_error if
+  // the thread cannot be created; `fn` is then destroyed without running.
+  template <class F>
+  NativeThread(std::size_t stack_size, F&& fn) {
+#if BOBBIN_PTHREADS_
+    using Fn = std::decay_t<F>;
+    auto owned = std::make_unique<Fn>(std::forward<F>(fn));
+    pthread_attr_t attr;
+    if (int rc = ::pthread_attr_init(&attr); rc != 0) {
+      throw std::system_error(rc, std::generic_category(), "pthread_attr_init");
+    }
+    if (stack_size != 0) {
+      std::size_t size = stack_size;
+#if defined(PTHREAD_STACK_MIN)
+      const auto minimum = static_cast<std::size_t>(PTHREAD_STACK_MIN);
+      if (size < minimum) size = minimum;
+#endif
+      const long page = ::sysconf(_SC_PAGESIZE);
+      const std::size_t unit = page > 0 ? static_cast<std::size_t>(page) : 4096;
+      size = (size + unit - 1) / unit * unit;
+      ::pthread_attr_setstacksize(&attr, size);  // on failure: the default stack
+    }
+    const int rc = ::pthread_create(&handle_, &attr, &run<Fn>, owned.get());
+    ::pthread_attr_destroy(&attr);
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), "pthread_create");
+    owned.release();  // the thread owns it now
+    joinable_ = true;
+#else
+    (void)stack_size;
+    thread_ = std::thread(std::forward<F>(fn));
+#endif
+  }
+
+  NativeThread(NativeThread&& other) noexcept { swap(other); }
+  NativeThread& operator=(NativeThread&& other) noexcept {
+    if (this != &other) {
+      join();
+      swap(other);
+    }
+    return *this;
+  }
+  NativeThread(const NativeThread&) = delete;
+  NativeThread& operator=(const NativeThread&) = delete;
+  ~NativeThread() { join(); }
+
+  [[nodiscard]] bool joinable() const noexcept {
+#if BOBBIN_PTHREADS_
+    return joinable_;
+#else
+    return thread_.joinable();
+#endif
+  }
+
+  // Waits for the thread to end (no-op if not joinable). Not a parking-lot wait: it is not
+  // interrupted by parking_lot::interrupt.
+  void join() noexcept {
+#if BOBBIN_PTHREADS_
+    if (joinable_) {
+      ::pthread_join(handle_, nullptr);
+      joinable_ = false;
+    }
+#else
+    if (thread_.joinable()) thread_.join();
+#endif
+  }
+
+ private:
+  void swap(NativeThread& other) noexcept {
+#if BOBBIN_PTHREADS_
+    std::swap(handle_, other.handle_);
+    std::swap(joinable_, other.joinable_);
+#else
+    std::swap(thread_, other.thread_);
+#endif
+  }
+
+#if BOBBIN_PTHREADS_
+  template <class Fn>
+  static void* run(void* arg) noexcept {
+    std::unique_ptr<Fn> fn(static_cast<Fn*>(arg));
+    (*fn)();
+    return nullptr;
+  }
+
+  pthread_t handle_{};
+  bool joinable_ = false;
+#else
+  std::thread thread_;
+#endif
+};
+
+// Names the calling thread for the OS, truncated to what the OS keeps (15 bytes on Linux).
+inline void set_current_thread_name(std::string_view name) noexcept {
+#if BOBBIN_PTHREADS_ && (defined(__linux__) || defined(__APPLE__))
+  char buf[16] = {};
+  std::size_t n = name.size() < 15 ? name.size() : 15;
+  for (std::size_t i = 0; i < n; ++i) buf[i] = name[i];
+#if defined(__APPLE__)
+  ::pthread_setname_np(buf);
+#else
+  ::pthread_setname_np(::pthread_self(), buf);
+#endif
+#else
+  (void)name;
+#endif
+}
+
+// The calling thread's name as the OS knows it ("" where unsupported).
+inline std::string current_thread_name() {
+#if BOBBIN_PTHREADS_ && (defined(__linux__) || defined(__APPLE__))
+  char buf[64] = {};
+  if (::pthread_getname_np(::pthread_self(), buf, sizeof buf) != 0) return {};
+  return std::string(buf);
+#else
+  return {};
 #endif
 }
 

@@ -1,0 +1,157 @@
+// bench/worker_bench.cpp — the life of a bobbin::Worker beside a bare std::thread.
+//
+//   BM_Worker_StartToOnline<V>    from the constructor call to the parent's `on_online` (Bobbin:
+//                                 a thread with its own loop, its ParentPort and the online
+//                                 event delivered on the parent's loop; StdThread: from the
+//                                 std::thread constructor until the new thread has signalled
+//                                 that it runs). The teardown is not timed.
+//   BM_Worker_TerminateToExit<V>  from terminate() to the parent's `on_exit` for a worker
+//                                 blocked in receive() (Bobbin: the interrupt, the unwinding,
+//                                 the teardown of the worker's loop and port, the join-free
+//                                 exit event delivered on the parent's loop; StdThread: set a
+//                                 stop word, wake the thread waiting on it, join). The start is
+//                                 not timed.
+//   BM_Worker_CreateJoin<V>       a whole life: start, an entry that returns at once, the exit
+//                                 delivered (Bobbin) / std::thread create + join (StdThread),
+//                                 the baseline row.
+//
+// bench/node/worker.js measures the same in Node (new Worker -> 'online', terminate() ->
+// 'exit').
+#include <bobbin/worker.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <thread>
+
+#include "bench_support.hpp"
+
+namespace {
+
+struct Bobbin {};
+struct StdThread {};
+
+// A worker blocked in receive() until it is terminated.
+bobbin::Worker<int> blocked_worker(bool& online) {
+  bobbin::Worker<int> w([](bobbin::ParentPort<int>& parent) {
+    while (parent.receive()) {
+    }
+  });
+  w.on_online([&online] { online = true; });
+  return w;
+}
+
+void start_to_online(benchmark::State& state, Bobbin) {
+  bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  for (auto _ : state) {
+    bool online = false;
+    bobbin::Worker<int> w = blocked_worker(online);
+    while (!online) loop.run_once();
+    state.PauseTiming();
+    bool exited = false;
+    w.on_exit([&exited](int) { exited = true; });
+    w.terminate();
+    while (!exited) loop.run_once();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void start_to_online(benchmark::State& state, StdThread) {
+  for (auto _ : state) {
+    std::atomic<int> word{0};
+    std::thread t([&word] {
+      word.store(1);
+      word.notify_one();
+      word.wait(1);  // until told to stop
+    });
+    word.wait(0);
+    state.PauseTiming();
+    word.store(2);
+    word.notify_one();
+    t.join();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void terminate_to_exit(benchmark::State& state, Bobbin) {
+  bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  for (auto _ : state) {
+    state.PauseTiming();
+    bool online = false, exited = false;
+    bobbin::Worker<int> w = blocked_worker(online);
+    w.on_exit([&exited](int) { exited = true; });
+    while (!online) loop.run_once();
+    state.ResumeTiming();
+    w.terminate();
+    while (!exited) loop.run_once();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void terminate_to_exit(benchmark::State& state, StdThread) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::atomic<int> word{0};
+    std::thread t([&word] {
+      word.store(1);
+      word.notify_one();
+      word.wait(1);
+    });
+    word.wait(0);
+    state.ResumeTiming();
+    word.store(2);
+    word.notify_one();
+    t.join();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void create_join(benchmark::State& state, Bobbin) {
+  bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  for (auto _ : state) {
+    bool exited = false;
+    bobbin::Worker<int> w([] {});
+    w.on_exit([&exited](int) { exited = true; });
+    while (!exited) loop.run_once();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void create_join(benchmark::State& state, StdThread) {
+  for (auto _ : state) {
+    std::thread t([] {});
+    t.join();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+template <class V>
+void BM_Worker_StartToOnline(benchmark::State& state) {
+  start_to_online(state, V{});
+}
+template <class V>
+void BM_Worker_TerminateToExit(benchmark::State& state) {
+  terminate_to_exit(state, V{});
+}
+template <class V>
+void BM_Worker_CreateJoin(benchmark::State& state) {
+  create_join(state, V{});
+}
+
+}  // namespace
+
+#define BOBBIN_WORKER_BENCHES_(V)                  \
+  BENCHMARK_TEMPLATE(BM_Worker_StartToOnline, V)   \
+      ->UseRealTime()                              \
+      ->Apply(bobbin_bench::with_min_max);         \
+  BENCHMARK_TEMPLATE(BM_Worker_TerminateToExit, V) \
+      ->UseRealTime()                              \
+      ->Apply(bobbin_bench::with_min_max);         \
+  BENCHMARK_TEMPLATE(BM_Worker_CreateJoin, V)->UseRealTime()->Apply(bobbin_bench::with_min_max)
+
+BOBBIN_WORKER_BENCHES_(Bobbin);
+BOBBIN_WORKER_BENCHES_(StdThread);
+
+#undef BOBBIN_WORKER_BENCHES_
