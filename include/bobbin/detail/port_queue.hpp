@@ -94,20 +94,9 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
 
   // Links `node` at the tail. Returns false (destroying the node) if the queue is closed.
   bool push(Node* node) noexcept {
-    lock_.lock();
-    if (closed_) {
-      lock_.unlock();
-      delete node;
-      return false;
-    }
-    (tail_ != nullptr ? tail_->next : head_) = node;
-    tail_ = node;
-    ++size_;
-    std::shared_ptr<EventLoop> loop = claim_schedule_locked();
-    lock_.unlock();
-    wake_receivers(false);
-    if (loop) post_deliver(std::move(loop));
-    return true;
+    if (push_if_open([node]() noexcept { return node; })) return true;
+    delete node;
+    return false;
   }
 
   // Like push, but `make()` constructs the node under the lock once the queue is known to be

@@ -1,0 +1,166 @@
+// port_close.pml — closing a MessageChannel while messages are in flight
+// (include/bobbin/message_channel.hpp over include/bobbin/detail/port_queue.hpp).
+//
+// Checked with spin in safety mode (tests/models/CMakeLists.txt). A sender posts M messages to
+// the receiving port's queue; two receivers block in receive() on it (pop_until); the channel
+// is closed concurrently from both sides: the sender's port closes its out queue then its in
+// queue, the receiver's port the other way round. Checked:
+//   - every message whose post returned true is received exactly once (an exact count and a
+//     bitmap of the messages taken), in posting order per receiver; every post after the close
+//     returns false; the two counts add up to M;
+//   - both directions end closed (both sides see close);
+//   - no deadlock and no lost wake-up: every receiver returns nullopt once the queue is closed
+//     and drained (a receiver left asleep is an invalid end state).
+//
+// The model follows the code:
+//   push:      lock; if closed: unlock, return false; link the node; unlock;
+//              epoch++ (seq_cst); if waiters != 0 (seq_cst): unpark_one(&waiters)
+//   close:     lock; if closed: unlock, return; closed = true; unlock; epoch++; unpark_all
+//   pop_until: loop { seen = epoch; lock; take the head; done = (no node && closed); unlock;
+//              a node -> return it; done -> return nullopt; waiters++ (seq_cst);
+//              park(validate: epoch == seen); waiters-- }
+//   park/unpark: the parking lot as in parking_lot.pml (bucket lock, a queue of registered
+//              receivers, the empty-bucket fast path)
+// Sequentially consistent, as the seq_cst store-buffering pairs named in port_queue.hpp make
+// those accesses.
+
+#define M 2
+#define R 2
+
+// The queue towards the receivers (port1 -> port2) and the reverse direction's close flag.
+bit qlock = 0;
+chan msgs = [M] of { byte };
+bit closed_a = 0;      // closed_ of the queue towards port2
+bit closed_b = 0;      // closed_ of the queue towards port1 (no messages in this model)
+byte epoch = 0;
+byte waiters = 0;
+
+// The parking lot's bucket for &waiters.
+bit bucket_lock = 0;
+byte registered = 0;
+bit queued[R];
+bit woken[R];
+
+byte accepted = 0;
+byte refused = 0;
+byte received = 0;
+byte taken = 0;        // bitmap of the messages received
+byte done_receivers = 0;
+
+inline lock(l) { atomic { l == 0 -> l = 1 } }
+inline unlock(l) { l = 0 }
+
+inline unpark(all) {
+  if
+  :: registered == 0 -> skip
+  :: else ->
+     lock(bucket_lock);
+     do
+     :: queued[0] -> queued[0] = 0; registered--; woken[0] = 1; if :: !all -> break :: else -> skip fi
+     :: queued[1] -> queued[1] = 0; registered--; woken[1] = 1; if :: !all -> break :: else -> skip fi
+     :: else -> break
+     od;
+     unlock(bucket_lock)
+  fi
+}
+
+inline close_a() {
+  lock(qlock);
+  if
+  :: closed_a -> unlock(qlock)
+  :: else ->
+     closed_a = 1;
+     unlock(qlock);
+     epoch++;
+     unpark(1)
+  fi
+}
+
+inline close_b() { closed_b = 1 }   // its queue is empty and nobody waits on it
+
+proctype Sender() {
+  byte i = 1;
+  do
+  :: i <= M ->
+     lock(qlock);
+     if
+     :: closed_a -> unlock(qlock); refused++
+     :: else ->
+        msgs!i;
+        accepted++;
+        unlock(qlock);
+        epoch++;
+        if
+        :: waiters != 0 -> unpark(0)
+        :: else -> skip
+        fi
+     fi;
+     i++
+  :: else -> break
+  od
+}
+
+proctype Closer(bit sender_side) {
+  if
+  :: sender_side -> close_a(); close_b()     // port1.close(): out_ then in_
+  :: else -> close_b(); close_a()            // port2.close(): out_ then in_
+  fi
+}
+
+proctype Receiver(byte id) {
+  byte seen, m, last = 0;
+  bit got, done;
+  do
+  :: seen = epoch;
+     lock(qlock);
+     got = 0;
+     if
+     :: nempty(msgs) -> msgs?m; got = 1
+     :: empty(msgs) -> skip
+     fi;
+     done = !got && closed_a;
+     unlock(qlock);
+     if
+     :: got ->
+        assert(m > last);                   // FIFO as seen by one receiver
+        last = m;
+        assert((taken & (1 << m)) == 0);    // exactly once
+        taken = taken | (1 << m);
+        received++
+     :: done -> break
+     :: else ->
+        waiters++;
+        lock(bucket_lock);
+        queued[id] = 1;
+        registered++;
+        if
+        :: epoch == seen ->                 // valid: sleep until unparked
+           unlock(bucket_lock);
+           woken[id];
+           woken[id] = 0
+        :: else ->                          // something happened: do not sleep
+           queued[id] = 0;
+           registered--;
+           unlock(bucket_lock)
+        fi;
+        waiters--
+     fi
+  od;
+  done_receivers++
+}
+
+init {
+  atomic {
+    run Sender();
+    run Receiver(0);
+    run Receiver(1);
+    run Closer(0);
+    run Closer(1)
+  }
+  (_nr_pr == 1);
+  assert(done_receivers == R);
+  assert(received == accepted);
+  assert(accepted + refused == M);
+  assert(closed_a && closed_b);
+  assert(len(msgs) == 0)
+}
