@@ -56,7 +56,8 @@
 //     promise rejects with TimeoutError, in whichever state the task is (queued or running).
 //   - `close()` rejects new work with ClosedError, lets queued work finish; `destroy()` also
 //     rejects every task that has not started with TerminatedError. Both return a promise that
-//     settles when no accepted task is left. The destructor closes and waits for all work.
+//     settles when no accepted task is left (every promise settled, every post error reported).
+//     The destructor closes and waits for all work.
 //   - Nested waits: `get()` on any promise from a pool thread runs this pool's queued tasks
 //     while it waits, so a task that waits for tasks of its own pool never deadlocks it, even
 //     with one thread (helping nests on the waiting thread's stack). Once the queue is empty it
@@ -484,6 +485,7 @@ struct Slot {
   Recorder run_time, wait_time;
   std::size_t inflight = 0;                 // Async tasks in flight (its thread only)
   std::atomic<std::uint64_t> completed{0};  // single writer: its thread
+  std::atomic<std::uint64_t> settled{0};    // completed and its promise settled; same writer
   // Its thread only: the end of the task it just finished, when it went straight on to the
   // next one (that task's start, saving a clock read).
   std::uint64_t last_end = 0;
@@ -657,6 +659,16 @@ class ThreadPool {
     const std::uint64_t in = submitted_.load(std::memory_order_seq_cst);  // seq_cst: as above
     return in > done ? static_cast<std::size_t>(in - done) : 0;
   }
+  // Accepted tasks whose promise has not settled yet (or whose error is still being reported):
+  // close() settles only when this is zero, so nothing of the pool's runs after it.
+  [[nodiscard]] std::size_t unsettled() const noexcept {
+    std::uint64_t done = cancelled_.load(std::memory_order_seq_cst);  // seq_cst: see check_armed()
+    for (std::size_t i = 0; i < max_threads_; ++i) {
+      done += slots_[i].settled.load(std::memory_order_seq_cst);  // seq_cst: see check_armed()
+    }
+    const std::uint64_t in = submitted_.load(std::memory_order_seq_cst);  // seq_cst: as above
+    return in > done ? static_cast<std::size_t>(in - done) : 0;
+  }
   void submit(Task* t);
   void attach_cancellation(Task* t, const RunOptions& options);
   void spawn_slow();
@@ -680,11 +692,21 @@ class ThreadPool {
   bool spin_for_work(const TaskQueue& q) const noexcept;
   void execute(Slot& slot, Task* t);
   void task_finished(Slot& slot, Task& t, std::uint64_t start);
+  // After the promise of a finished task settled (or its error was reported).
+  void task_settled(Slot& slot) noexcept {
+    // Single writer (this thread): load + store. seq_cst store: see check_armed().
+    slot.settled.store(slot.settled.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_seq_cst);
+    check_armed();
+  }
   // After a count changed: events (drain, close) wait for the queue to empty. seq_cst: the
   // counts are written seq_cst, then armed_ is read seq_cst; the arming side writes armed_,
   // then reads the counts (store-buffering: one of the two sees the other).
   void check_armed() noexcept {
-    if (armed_.load(std::memory_order_seq_cst) && outstanding() <= capacity_) fire_events();
+    if (armed_.load(std::memory_order_seq_cst) &&
+        (outstanding() <= capacity_ || unsettled() == 0)) {
+      fire_events();
+    }
   }
   void fire_events() noexcept;
   void arm_drain_edge();
@@ -786,6 +808,7 @@ struct CallTask final : StatePart<R, HasPromise>, Task, StopPart<call_kind<Fn, A
       } catch (...) {
         pool->task_finished(slot, *this, start);
         settle_error(std::current_exception());
+        pool->task_settled(slot);
         return;
       }
       ++slot.inflight;
@@ -804,6 +827,7 @@ struct CallTask final : StatePart<R, HasPromise>, Task, StopPart<call_kind<Fn, A
                 self->settle_value(*s.value);
               }
             }
+            self->pool->task_settled(slot);
           }));
     } else {
       std::optional<bobbin::detail::stored_t<R>> value;
@@ -828,6 +852,7 @@ struct CallTask final : StatePart<R, HasPromise>, Task, StopPart<call_kind<Fn, A
           settle_value(std::move(*value));
         }
       }
+      pool->task_settled(slot);
     }
   }
 
@@ -1023,7 +1048,7 @@ inline Promise<void> ThreadPool::drain() {
       if (drain_edge_.load(std::memory_order_relaxed) && drain_handler_) handler = drain_handler_;
       drain_edge_.store(false, std::memory_order_relaxed);
     }
-    if (n == 0 && closing_.load(std::memory_order_relaxed) &&
+    if (n == 0 && unsettled() == 0 && closing_.load(std::memory_order_relaxed) &&
         !closed_) {  // relaxed: under the mutex
       closes.swap(close_waiters_);
       closed_ = true;
