@@ -461,7 +461,17 @@ class LockManager {
     auto& st = *state_;
     std::vector<detail::LockManagerState::Delivery> out;
     std::vector<std::shared_ptr<detail::LockRequest>> robbed;
-    out.reserve(4);
+    std::exception_ptr stolen;  // made before any change, so its allocation cannot fail later
+    try {
+      out.reserve(4);
+      if (options.steal) {
+        stolen = std::make_exception_ptr(
+            AbortError("Lock broken by another request with the 'steal' option."));
+      }
+    } catch (...) {
+      req->loop->release_ref();
+      throw;
+    }
     st.lock.lock();
     try {
       auto& r = st.resources[req->lock.name];
@@ -515,8 +525,6 @@ class LockManager {
       if (!still_queued && id != 0) options.signal.off_abort(id);
     }
 
-    const auto stolen = std::make_exception_ptr(
-        AbortError("Lock broken by another request with the 'steal' option."));
     for (auto& victim : robbed) victim->job->reject(stolen);
     st.deliver(out);
   }
