@@ -55,6 +55,21 @@ struct MoodycamelBlocking {};
 template <class V>
 void BM_MessageChannel_RoundTrip(benchmark::State& state);
 
+// The timed side of the bobbin round trips: `port` posts v and blocks for the echo's answer;
+// kStop then ends `echo`.
+template <class Port>
+void time_round_trips(benchmark::State& state, Port& port, std::thread& echo) {
+  int v = 0;
+  for (auto _ : state) {
+    port.post_message(v);
+    v = *port.receive();
+  }
+  port.post_message(kStop);
+  echo.join();
+  benchmark::DoNotOptimize(v);
+  state.SetItemsProcessed(state.iterations());
+}
+
 template <>
 void BM_MessageChannel_RoundTrip<Bobbin>(benchmark::State& state) {
   bobbin::MessageChannel<int> ch;
@@ -64,15 +79,7 @@ void BM_MessageChannel_RoundTrip<Bobbin>(benchmark::State& state) {
       p.post_message(*v + 1);
     }
   });
-  int v = 0;
-  for (auto _ : state) {
-    ch.port1.post_message(v);
-    v = *ch.port1.receive();
-  }
-  ch.port1.post_message(kStop);
-  echo.join();
-  benchmark::DoNotOptimize(v);
-  state.SetItemsProcessed(state.iterations());
+  time_round_trips(state, ch.port1, echo);
 }
 
 template <>
@@ -88,15 +95,7 @@ void BM_MessageChannel_RoundTrip<BobbinLoop>(benchmark::State& state) {
     });
     bobbin::run();
   });
-  int v = 0;
-  for (auto _ : state) {
-    ch.port1.post_message(v);
-    v = *ch.port1.receive();
-  }
-  ch.port1.post_message(kStop);
-  echo.join();
-  benchmark::DoNotOptimize(v);
-  state.SetItemsProcessed(state.iterations());
+  time_round_trips(state, ch.port1, echo);
 }
 
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
@@ -141,6 +140,19 @@ BENCHMARK_TEMPLATE(BM_MessageChannel_RoundTrip, MoodycamelBlocking)
 template <class V>
 void BM_MessageChannel_OneWay(benchmark::State& state);
 
+// The timed side of the bobbin one-way runs: `port` posts kOneWayBatch messages and waits for
+// the sink's one ack; kStop then ends `sink`.
+template <class Port>
+void time_one_way_batches(benchmark::State& state, Port& port, std::thread& sink) {
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < kOneWayBatch; ++i) port.post_message(static_cast<int>(i));
+    benchmark::DoNotOptimize(port.receive());
+  }
+  port.post_message(kStop);
+  sink.join();
+  state.SetItemsProcessed(state.iterations() * kOneWayBatch);
+}
+
 template <>
 void BM_MessageChannel_OneWay<Bobbin>(benchmark::State& state) {
   bobbin::MessageChannel<int> ch;
@@ -154,13 +166,7 @@ void BM_MessageChannel_OneWay<Bobbin>(benchmark::State& state) {
       }
     }
   });
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < kOneWayBatch; ++i) ch.port1.post_message(static_cast<int>(i));
-    benchmark::DoNotOptimize(ch.port1.receive());
-  }
-  ch.port1.post_message(kStop);
-  sink.join();
-  state.SetItemsProcessed(state.iterations() * kOneWayBatch);
+  time_one_way_batches(state, ch.port1, sink);
 }
 
 template <>
@@ -178,13 +184,7 @@ void BM_MessageChannel_OneWay<BobbinLoop>(benchmark::State& state) {
     });
     bobbin::run();
   });
-  for (auto _ : state) {
-    for (std::int64_t i = 0; i < kOneWayBatch; ++i) ch.port1.post_message(static_cast<int>(i));
-    benchmark::DoNotOptimize(ch.port1.receive());
-  }
-  ch.port1.post_message(kStop);
-  sink.join();
-  state.SetItemsProcessed(state.iterations() * kOneWayBatch);
+  time_one_way_batches(state, ch.port1, sink);
 }
 
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
@@ -242,25 +242,35 @@ void fill(std::byte* p, std::size_t n) {
 template <class V>
 void BM_MessageChannel_Payload(benchmark::State& state);
 
+// One round trip per iteration: port1 posts a copy of `payload` (a clone for an ArrayBuffer,
+// the same memory for a SharedArrayBuffer) and the sink answers with `ack(received)`. An empty
+// buffer ends the sink.
+template <class Buffer, class Ack>
+void copy_round_trips(benchmark::State& state, const Buffer& payload, Ack ack) {
+  bobbin::MessageChannel<Buffer, int> ch;
+  std::thread sink([p = std::move(ch.port2), ack]() mutable {
+    while (auto buf = p.receive()) {
+      if (buf->byte_length() == 0) return;
+      p.post_message(ack(*buf));
+    }
+  });
+  for (auto _ : state) {
+    ch.port1.post_message(payload);
+    benchmark::DoNotOptimize(ch.port1.receive());
+  }
+  ch.port1.post_message(Buffer(0));
+  sink.join();
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
 template <>
 void BM_MessageChannel_Payload<Clone>(benchmark::State& state) {
   const auto bytes = static_cast<std::size_t>(state.range(0));
-  bobbin::MessageChannel<bobbin::ArrayBuffer, int> ch;
-  std::thread sink([p = std::move(ch.port2)]() mutable {
-    while (auto buf = p.receive()) {
-      if (buf->byte_length() == 0) return;
-      p.post_message(static_cast<int>(buf->data()[buf->byte_length() - 1]));
-    }
-  });
   bobbin::ArrayBuffer buf(bytes);
   fill(buf.data(), bytes);
-  for (auto _ : state) {
-    ch.port1.post_message(buf);  // a clone
-    benchmark::DoNotOptimize(ch.port1.receive());
-  }
-  ch.port1.post_message(bobbin::ArrayBuffer(0));
-  sink.join();
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  copy_round_trips(state, buf, [](const bobbin::ArrayBuffer& b) {
+    return static_cast<int>(b.data()[b.byte_length() - 1]);
+  });
 }
 
 template <>
@@ -286,22 +296,10 @@ void BM_MessageChannel_Payload<Transfer>(benchmark::State& state) {
 
 template <>
 void BM_MessageChannel_Payload<Share>(benchmark::State& state) {
-  const auto bytes = static_cast<std::size_t>(state.range(0));
-  bobbin::MessageChannel<bobbin::SharedArrayBuffer, int> ch;
-  std::thread sink([p = std::move(ch.port2)]() mutable {
-    while (auto sab = p.receive()) {
-      if (sab->byte_length() == 0) return;
-      p.post_message(static_cast<int>(sab->byte_length() & 0xff));
-    }
+  const bobbin::SharedArrayBuffer sab(static_cast<std::size_t>(state.range(0)));
+  copy_round_trips(state, sab, [](const bobbin::SharedArrayBuffer& b) {
+    return static_cast<int>(b.byte_length() & 0xff);
   });
-  bobbin::SharedArrayBuffer sab(bytes);
-  for (auto _ : state) {
-    ch.port1.post_message(sab);  // shares the memory
-    benchmark::DoNotOptimize(ch.port1.receive());
-  }
-  ch.port1.post_message(bobbin::SharedArrayBuffer(0));
-  sink.join();
-  state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
 template <>

@@ -5,33 +5,9 @@
 //
 //   node happycoin-piscina.js [iterations=10000000] [threads=4]
 'use strict';
-const crypto = require('crypto');
 const { Piscina } = require('piscina');
 
-const big64arr = new BigUint64Array(1);
-function random64() {
-  crypto.randomFillSync(big64arr);
-  return big64arr[0];
-}
-
-function sumDigitsSquared(num) {
-  let total = 0n;
-  while (num > 0n) {
-    const numModBase = num % 10n;
-    total += numModBase ** 2n;
-    num = num / 10n;
-  }
-  return total;
-}
-
-function isHappy(num) {
-  while (num != 1n && num != 4n) num = sumDigitsSquared(num);
-  return num === 1n;
-}
-
-function isHappycoin(num) {
-  return isHappy(num) && num % 10000n === 0n;
-}
+const { random64, isHappycoin } = require('./happycoin-core');  // the book's test
 
 if (!Piscina.isWorkerThread) {
   const iterations = Number(process.argv[2] || 10_000_000);

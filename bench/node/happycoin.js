@@ -7,33 +7,9 @@
 // single:  one thread (3-7 … 3-9).  threads: N worker_threads, each coin posted to the main
 // thread as found, then 'done' (3-10, 3-11). Prints the coins, "count N" and one summary line.
 'use strict';
-const crypto = require('crypto');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 
-const big64arr = new BigUint64Array(1);
-function random64() {
-  crypto.randomFillSync(big64arr);
-  return big64arr[0];
-}
-
-function sumDigitsSquared(num) {
-  let total = 0n;
-  while (num > 0n) {
-    const numModBase = num % 10n;
-    total += numModBase ** 2n;
-    num = num / 10n;
-  }
-  return total;
-}
-
-function isHappy(num) {
-  while (num != 1n && num != 4n) num = sumDigitsSquared(num);
-  return num === 1n;
-}
-
-function isHappycoin(num) {
-  return isHappy(num) && num % 10000n === 0n;
-}
+const { random64, isHappycoin } = require('./happycoin-core');  // the book's test
 
 if (isMainThread) {
   const mode = process.argv[2] || 'single';

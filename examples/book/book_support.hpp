@@ -1,4 +1,5 @@
-// book_support.hpp — helpers shared by the book's examples (examples/book).
+// book_support.hpp — helpers shared by the book's examples (examples/book); say and the
+// flag readers come from example_support.hpp.
 //
 //   book::say("text")                 one whole line on stdout in one write, so lines printed
 //                                     by several threads never mix
@@ -9,37 +10,19 @@
 //   book::ms_since(t0)                milliseconds since a steady_clock time point
 #pragma once
 
+#include "example_support.hpp"
+
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <iostream>
 #include <string>
 #include <string_view>
 
 namespace book {
 
-inline void say(const std::string& line) { std::cout << (line + '\n') << std::flush; }
-
-inline long long flag(int argc, char** argv, std::string_view name, long long fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) return std::strtoll(argv[i + 1], nullptr, 10);
-  }
-  return fallback;
-}
-
-inline std::string flag_text(int argc, char** argv, std::string_view name, std::string fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) return argv[i + 1];
-  }
-  return fallback;
-}
-
-inline bool has_flag(int argc, char** argv, std::string_view name) {
-  for (int i = 1; i < argc; ++i) {
-    if (name == argv[i]) return true;
-  }
-  return false;
-}
+using examples::flag;
+using examples::flag_text;
+using examples::has_flag;
+using examples::say;
 
 inline std::atomic<bool>& failed() {
   static std::atomic<bool> flag{false};

@@ -36,6 +36,8 @@
 // Thread safety: none; everything on the listening thread (post to its loop from elsewhere).
 #pragma once
 
+#include "example_support.hpp"
+
 #include <bobbin/event_loop.hpp>
 #include <bobbin/promise.hpp>
 
@@ -147,16 +149,6 @@ inline std::string serialize(const Response& r, bool keep_alive) {
   out += "\r\n\r\n";
   out += r.body;
   return out;
-}
-
-inline std::string error_message(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown error";
-  }
 }
 
 [[noreturn]] inline void throw_errno(const char* what) {
@@ -418,7 +410,7 @@ class Server {
       std::weak_ptr<Connection> weak = c;
       answer
           .catch_error(
-              [](std::exception_ptr e) { return Response::text(error_message(e) + "\n", 500); })
+              [](std::exception_ptr e) { return Response::text(examples::what(e) + "\n", 500); })
           .then([this, weak, ticket, keep](const Response& r) {
             const auto conn = weak.lock();
             if (!conn || conn->closed) return;

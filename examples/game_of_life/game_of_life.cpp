@@ -44,17 +44,16 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "example_support.hpp"
 #include "life.hpp"
 
 namespace atomics = bobbin::atomics;
@@ -79,47 +78,33 @@ struct Options {
   std::exit(2);
 }
 
-std::uint64_t parse_number(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) usage("not a number");
-  return value;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   bool seeded = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) usage("missing value");
-      return argv[++i];
-    };
-    if (arg == "--size") {
-      o.size = parse_number(value());
-    } else if (arg == "--generations") {
-      o.generations = parse_number(value());
-    } else if (arg == "--workers") {
-      o.workers = parse_number(value());
-    } else if (arg == "--seed") {
-      o.seed = parse_number(value());
+  examples::FlagReader args(argc, argv, usage);
+  while (args.next()) {
+    if (args.is("--size")) {
+      o.size = args.number();
+    } else if (args.is("--generations")) {
+      o.generations = args.number();
+    } else if (args.is("--workers")) {
+      o.workers = args.number();
+    } else if (args.is("--seed")) {
+      o.seed = args.number();
       seeded = true;
-    } else if (arg == "--png") {
-      o.png = value();
-    } else if (arg == "--verify") {
+    } else if (args.is("--png")) {
+      o.png = args.text();
+    } else if (args.is("--verify")) {
       o.verify = true;
-    } else if (arg == "--glider") {
+    } else if (args.is("--glider")) {
       o.glider = true;
     } else {
-      usage("unknown flag");
+      args.unknown();
     }
   }
   if (o.size == 0 || o.size > 20000) usage("--size must be 1..20000");
   if (o.workers == 0 || o.workers > 256) usage("--workers must be 1..256");
-  if (!seeded) {
-    std::random_device os;
-    o.seed = (std::uint64_t{os()} << 32) | os();
-  }
+  if (!seeded) o.seed = examples::random_seed();
   return o;
 }
 

@@ -23,6 +23,7 @@
 //
 // Output: the coins separated by spaces, "count N", then one summary line with the rate. On a
 // terminal, each coin gets its own line as it arrives and a progress line is drawn on stderr.
+#include "example_support.hpp"
 #include "happycoin.hpp"
 
 #include <bobbin/bobbin.hpp>
@@ -33,7 +34,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -72,43 +72,29 @@ struct Options {
   std::exit(2);
 }
 
-std::uint64_t parse_number(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) usage("not a number");
-  return value;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    auto value = [&]() -> std::string_view {
-      if (i + 1 >= argc) usage("missing value");
-      return argv[++i];
-    };
-    if (arg == "--mode") {
-      options.mode = value();
-    } else if (arg == "--iterations") {
-      options.iterations = parse_number(value());
-    } else if (arg == "--threads") {
-      options.threads = static_cast<unsigned>(parse_number(value()));
+  examples::FlagReader args(argc, argv, usage);
+  while (args.next()) {
+    if (args.is("--mode")) {
+      options.mode = args.text();
+    } else if (args.is("--iterations")) {
+      options.iterations = args.number();
+    } else if (args.is("--threads")) {
+      options.threads = static_cast<unsigned>(args.number());
       if (options.threads == 0 || options.threads > 1024) usage("--threads must be 1..1024");
-    } else if (arg == "--seed") {
-      options.seed = parse_number(value());
+    } else if (args.is("--seed")) {
+      options.seed = args.number();
       options.seeded = true;
-    } else if (arg == "--check") {
+    } else if (args.is("--check")) {
       options.check = true;
-    } else if (arg == "--quiet") {
+    } else if (args.is("--quiet")) {
       options.quiet = true;
     } else {
-      usage("unknown flag");
+      args.unknown();
     }
   }
-  if (!options.seeded) {
-    std::random_device os;
-    options.seed = (std::uint64_t{os()} << 32) | os();
-  }
+  if (!options.seeded) options.seed = examples::random_seed();
   return options;
 }
 

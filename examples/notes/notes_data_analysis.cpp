@@ -226,11 +226,7 @@ int self_test() {
   http::Server server([&pool](const http::Request& req) { return route(pool, req); });
   const int port = server.listen(0);
   notes::say("data analysis server listening on port " + std::to_string(port));
-  bool ok = true;
-  const auto expect = [&ok](bool condition, const std::string& what) {
-    notes::say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
-    ok = ok && condition;
-  };
+  using notes::expect;
   const auto analyze = [port](const json& dataset, const std::string& type) {
     const auto r = http::http_post("127.0.0.1", port, "/api/analyze-data",
                                    json{{"dataset", dataset}, {"analysisType", type}}.dump());
@@ -292,8 +288,8 @@ int self_test() {
   bobbin::run();
   client.join();
   notes::say("tasks done by the pool: " + std::to_string(pool.tasks_done()));
-  notes::say(ok ? "analysis server OK" : "analysis server FAILED");
-  return ok ? 0 : 1;
+  notes::say(notes::all_ok() ? "analysis server OK" : "analysis server FAILED");
+  return notes::all_ok() ? 0 : 1;
 }
 
 }  // namespace

@@ -34,16 +34,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The for loop of the note; the empty asm keeps the compiler from using the closed formula.
-std::uint64_t heavy_sum(std::uint64_t n) {
-  std::uint64_t sum = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    sum += i;
-    __asm__ volatile("" : "+r"(sum));
-  }
-  return sum;
-}
+using notes::heavy_computation;  // the for loop of the note (notes_support.hpp)
 
 enum class Mode { single_thread, worker, pool };
 
@@ -90,12 +81,12 @@ Outcome run_mode(Mode mode, std::uint64_t n) {
     heavy_started.notify_all();
     switch (mode) {
       case Mode::single_thread:  // the bad example: the loop is stuck in this call
-        return bobbin::Promise<http::Response>::resolved(answer_sum(heavy_sum(n)));
+        return bobbin::Promise<http::Response>::resolved(answer_sum(heavy_computation(n)));
       case Mode::worker: {  // main.js: new Worker('./worker.js', { workerData })
         auto [promise, resolver] = bobbin::Promise<std::uint64_t>::with_resolvers();
         workers.push_back(std::make_unique<bobbin::Worker<int, std::uint64_t>>(
             [](bobbin::ParentPort<int, std::uint64_t>& parent_port, std::uint64_t count) {
-              parent_port.post_message(heavy_sum(count));  // worker.js
+              parent_port.post_message(heavy_computation(count));  // worker.js
             },
             n));
         workers.back()->on_message(
@@ -105,7 +96,7 @@ Outcome run_mode(Mode mode, std::uint64_t n) {
         return promise.then(answer_sum);
       }
       case Mode::pool:  // const result = await piscina.run({ value: 10 })
-        return pool.run(heavy_sum, n).then(answer_sum);
+        return pool.run(heavy_computation, n).then(answer_sum);
     }
     return bobbin::Promise<http::Response>::resolved(http::Response::text("?", 500));
   });

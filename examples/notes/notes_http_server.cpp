@@ -71,11 +71,7 @@ int main() {
         http::Response::text("now " + req.query + "\n"));
   });
   const int port = server.listen(0);
-  bool ok = true;
-  const auto expect = [&ok](bool condition, const std::string& what) {
-    notes::say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
-    ok = ok && condition;
-  };
+  using notes::expect;
   bobbin::EventLoop& loop = bobbin::EventLoop::current();
   std::thread client([&] {
     const auto get = http::http_get("127.0.0.1", port, "/x?q=1");
@@ -109,6 +105,6 @@ int main() {
   client.join();
   expect(server.open_connections() == 0, "every connection closed");
   notes::say("requests answered: " + std::to_string(server.requests_served()));
-  notes::say(ok ? "http server OK" : "http server FAILED");
-  return ok ? 0 : 1;
+  notes::say(notes::all_ok() ? "http server OK" : "http server FAILED");
+  return notes::all_ok() ? 0 : 1;
 }

@@ -247,11 +247,7 @@ int self_test() {
   ImageServer server;
   const int port = server.listen(0);
   notes::say("image server listening on port " + std::to_string(port));
-  bool ok = true;
-  const auto expect = [&ok](bool condition, const std::string& what) {
-    notes::say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
-    ok = ok && condition;
-  };
+  using notes::expect;
   bobbin::EventLoop& loop = bobbin::EventLoop::current();
   std::thread client([&] {
     const auto index = http::http_get("127.0.0.1", port, "/");
@@ -282,8 +278,8 @@ int self_test() {
   });
   bobbin::run();  // until the server is closed and every worker has exited
   client.join();
-  notes::say(ok ? "image server OK" : "image server FAILED");
-  return ok ? 0 : 1;
+  notes::say(notes::all_ok() ? "image server OK" : "image server FAILED");
+  return notes::all_ok() ? 0 : 1;
 }
 
 }  // namespace

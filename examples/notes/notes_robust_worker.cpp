@@ -263,11 +263,7 @@ class RobustWorkerManager {
   int retries_ = 0, timeouts_ = 0, restarts_ = 0;
 };
 
-bool g_ok = true;
-void expect(bool condition, const std::string& what) {
-  notes::say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
-  g_ok = g_ok && condition;
-}
+using notes::expect;
 
 Millis scaled(double scale, int ms) { return Millis(std::lround(ms * scale)); }
 
@@ -346,6 +342,6 @@ int main(int argc, char** argv) {
   auto demo = demonstrate(scale);
   bobbin::run();
   demo.get();
-  notes::say(g_ok ? "robust worker manager OK" : "robust worker manager FAILED");
-  return g_ok ? 0 : 1;
+  notes::say(notes::all_ok() ? "robust worker manager OK" : "robust worker manager FAILED");
+  return notes::all_ok() ? 0 : 1;
 }

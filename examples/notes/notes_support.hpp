@@ -1,4 +1,5 @@
-// notes_support.hpp — three small helpers shared by the notes' examples.
+// notes_support.hpp — small helpers shared by the notes' examples; say, flag and what come from
+// example_support.hpp.
 //
 //   say("text")                   one whole line on stdout in a single write, so lines printed
 //                                 by several threads never mix (std::cout's operator<< calls
@@ -6,42 +7,54 @@
 //   flag(argc, argv, "--n", 10)   the value after a flag, or the default
 //   what(exception_ptr)           the message of a stored exception
 //   fixed(3.14159, 1)             "3.1": a number with a fixed count of decimals
+//   expect(cond, "what")          a self-test check: prints "  ok: what" or "  FAILED: what";
+//                                 all_ok() is false once one failed (any thread may check)
+//   heavy_computation(n)          the notes' heavyComputation: 0 + 1 + … + (n - 1) by a real
+//                                 loop (an empty asm keeps the compiler from using the closed
+//                                 formula, so the program does the work the JavaScript does)
 #pragma once
 
+#include "example_support.hpp"
+
+#include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <exception>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <string>
 #include <string_view>
 
 namespace notes {
 
-inline void say(const std::string& line) { std::cout << (line + '\n') << std::flush; }
+using examples::flag;
+using examples::say;
+using examples::what;
 
-inline long long flag(int argc, char** argv, std::string_view name, long long fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (name == argv[i]) return std::strtoll(argv[i + 1], nullptr, 10);
-  }
-  return fallback;
-}
-
-inline std::string what(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
 
 inline std::string fixed(double value, int digits = 1) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(digits) << value;
   return out.str();
+}
+
+inline std::atomic<bool>& failed_check() {
+  static std::atomic<bool> failed{false};
+  return failed;
+}
+
+inline void expect(bool condition, const std::string& what) {
+  say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
+  if (!condition) failed_check().store(true);
+}
+
+inline bool all_ok() { return !failed_check().load(); }
+
+inline std::uint64_t heavy_computation(std::uint64_t n) {
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    sum += i;
+    __asm__ volatile("" : "+r"(sum));
+  }
+  return sum;
 }
 
 }  // namespace notes

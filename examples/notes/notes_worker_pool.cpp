@@ -240,11 +240,7 @@ class MonitoredWorkerPool : public WorkerPool {
 
 // ---- The demonstrations ----
 
-bool g_ok = true;
-void expect(bool condition, const std::string& what) {
-  notes::say(std::string(condition ? "  ok: " : "  FAILED: ") + what);
-  g_ok = g_ok && condition;
-}
+using notes::expect;
 
 int scaled(double scale, int ms) { return static_cast<int>(std::lround(ms * scale)); }
 
@@ -327,6 +323,6 @@ int main(int argc, char** argv) {
   auto second = demonstrate_monitoring(scale);
   bobbin::run();
   second.get();
-  notes::say(g_ok ? "worker pools OK" : "worker pools FAILED");
-  return g_ok ? 0 : 1;
+  notes::say(notes::all_ok() ? "worker pools OK" : "worker pools FAILED");
+  return notes::all_ok() ? 0 : 1;
 }

@@ -16,13 +16,14 @@
 // is the fixed version, which does check 210.
 //
 // Flags: --rounds N (20), --spin N (busy-loop iterations, 1,000,000 as in the book).
+#include "example_support.hpp"
+
 #include <bobbin/bobbin.hpp>
 #include <bobbin/worker.hpp>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <map>
 #include <stdexcept>
@@ -30,22 +31,9 @@
 
 namespace atomics = bobbin::atomics;
 
-namespace {
-
-// The book's empty loop; the signal fence keeps the compiler from deleting it.
-void busy_loop(long iterations) {
-  for (long i = 0; i < iterations; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  int rounds = 20;
-  long spin = 1'000'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--spin") == 0) spin = std::atol(argv[i + 1]);
-  }
+  const int rounds = static_cast<int>(examples::flag(argc, argv, "--rounds", 20));
+  const long spin = static_cast<long>(examples::flag(argc, argv, "--spin", 1'000'000));
   // Phase 1 is the book's order (spin between the two loads); the window that loses updates is
   // then only the few instructions between load(ints, 3) and store(ints, 3), so losses are
   // rare. Phase 2 moves the spin between load(ints, 3) and the store, which makes the same
@@ -66,9 +54,9 @@ int main(int argc, char** argv) {
               bobbin::Int32Array ints(shared);
               atomics::wait(ints, 4, 0);  // start together (the book's start ~together too)
               const int a = atomics::load(ints, i);
-              if (!widened) busy_loop(spin);
+              if (!widened) examples::busy_loop(spin);
               const int b = atomics::load(ints, 3);
-              if (widened) busy_loop(spin);
+              if (widened) examples::busy_loop(spin);
               atomics::store(ints, 3, a * b);
               if (atomics::load(ints, 3) != a * b) {  // the book's assert.strictEqual
                 throw std::runtime_error("AssertionError: another worker stored in between");

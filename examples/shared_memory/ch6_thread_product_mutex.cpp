@@ -10,34 +10,23 @@
 // Book bug fixed: the book's acquire() recurses after each wait (§12.7); bobbin::Mutex loops.
 //
 // Flags: --rounds N (20), --spin N (busy-loop iterations, 1,000,000 as in the book).
+#include "example_support.hpp"
+
 #include <bobbin/bobbin.hpp>
 #include <bobbin/worker.hpp>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <vector>
 
 namespace atomics = bobbin::atomics;
 
-namespace {
-
-void busy_loop(long iterations) {
-  for (long i = 0; i < iterations; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  int rounds = 20;
-  long spin = 1'000'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--spin") == 0) spin = std::atol(argv[i + 1]);
-  }
+  const int rounds = static_cast<int>(examples::flag(argc, argv, "--rounds", 20));
+  const long spin = static_cast<long>(examples::flag(argc, argv, "--spin", 1'000'000));
   int good = 0;
   std::atomic<int> failed_checks{0};
   for (int round = 0; round < rounds; ++round) {
@@ -53,7 +42,7 @@ int main(int argc, char** argv) {
             bobbin::Mutex mutex(ints, 4);  // the same lock in every worker: the same cell
             mutex.exec([&] {
               const int a = ints[i];
-              busy_loop(spin);
+              examples::busy_loop(spin);
               const int b = ints[3];
               ints[3] = a * b;
               if (ints[3] != a * b) throw std::runtime_error("AssertionError");  // the book's

@@ -42,6 +42,22 @@ std::string what_of(std::exception_ptr e) {
   }
 }
 
+// How a worker ended: its exit code and the messages of its 'error' events, in order.
+struct Ending {
+  int code = -5;
+  std::vector<std::string> errors;
+};
+
+// Listens for w's 'error' and 'exit' events, runs this thread's loop until it is done and
+// reports them.
+Ending run_to_exit(Worker<int>& w) {
+  Ending end;
+  w.on_error([&end](std::exception_ptr e) { end.errors.push_back(what_of(e)); });
+  w.on_exit([&end](int c) { end.code = c; });
+  bobbin::run();
+  return end;
+}
+
 // test-worker.js: a message posted from nested async callbacks arrives exactly once.
 TEST(WorkerNode, MessageFromNestedAsyncCallbacksArrivesOnce) {
   std::vector<std::string> got;
@@ -125,18 +141,14 @@ TEST(WorkerNode, UncaughtExceptionAsync) {
 
 // test-worker-exit-from-uncaught-exception.js: the uncaught-exception handler calls exit(42).
 TEST(WorkerNode, ExitFromUncaughtExceptionHandler) {
-  int code = -5;
-  bool error = false;
   Worker<int> w([] {
     bobbin::EventLoop::current().on_uncaught_exception(
         [](std::exception_ptr) { bobbin::this_worker::exit(42); });
     bobbin::set_timeout([] { throw std::runtime_error("boom"); }, 0ms);
   });
-  w.on_error([&](std::exception_ptr) { error = true; });
-  w.on_exit([&](int c) { code = c; });
-  bobbin::run();
-  EXPECT_EQ(code, 42);
-  EXPECT_FALSE(error);
+  const Ending end = run_to_exit(w);
+  EXPECT_EQ(end.code, 42);
+  EXPECT_TRUE(end.errors.empty());
 }
 
 // test-worker-exit-code.js (process-exit-code-cases): exit(0) after other work gives 0.
@@ -153,43 +165,33 @@ TEST(WorkerNode, ExitCodeCaseExitZero) {
 
 // test-worker-exit-code.js: an uncaught throw gives 1 and an 'error' event.
 TEST(WorkerNode, ExitCodeCaseUncaughtThrow) {
-  int code = -5, errors = 0;
   Worker<int> w([] { throw std::runtime_error("x"); });
-  w.on_error([&](std::exception_ptr) { ++errors; });
-  w.on_exit([&](int c) { code = c; });
-  bobbin::run();
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(errors, 1);
+  const Ending end = run_to_exit(w);
+  EXPECT_EQ(end.code, 1);
+  EXPECT_EQ(end.errors, std::vector<std::string>{"x"});
 }
 
 // test-worker-exit-code.js: an uncaught throw with a no-op handler gives 0 and no 'error'.
 TEST(WorkerNode, ExitCodeCaseHandledThrow) {
-  int code = -5, errors = 0;
   Worker<int> w([] {
     bobbin::EventLoop::current().on_uncaught_exception([](std::exception_ptr) {});
     bobbin::set_timeout([] { throw std::runtime_error("x"); }, 0ms);
   });
-  w.on_error([&](std::exception_ptr) { ++errors; });
-  w.on_exit([&](int c) { code = c; });
-  bobbin::run();
-  EXPECT_EQ(code, 0);
-  EXPECT_EQ(errors, 0);
+  const Ending end = run_to_exit(w);
+  EXPECT_EQ(end.code, 0);
+  EXPECT_TRUE(end.errors.empty());
 }
 
 // test-worker-exit-code.js: the uncaught-exception handler itself throws: 1 in a worker.
 TEST(WorkerNode, ExitCodeCaseHandlerThrows) {
-  int code = -5;
-  std::string error;
   Worker<int> w([] {
     bobbin::EventLoop::current().on_uncaught_exception(
         [](std::exception_ptr) { throw std::runtime_error("from handler"); });
     bobbin::set_timeout([] { throw std::runtime_error("x"); }, 0ms);
   });
-  w.on_error([&](std::exception_ptr e) { error = what_of(e); });
-  w.on_exit([&](int c) { code = c; });
-  bobbin::run();
-  EXPECT_EQ(code, 1);
-  EXPECT_EQ(error, "from handler");
+  const Ending end = run_to_exit(w);
+  EXPECT_EQ(end.code, 1);
+  EXPECT_EQ(end.errors, std::vector<std::string>{"from handler"});
 }
 
 // test-worker-non-fatal-uncaught-exception.js: a handled exception keeps the worker alive.
@@ -478,41 +480,33 @@ TEST(WorkerNode, TerminateStopsASpinningTimerCallback) {
   EXPECT_FALSE(error);
 }
 
-// test-worker-terminate-microtask-loop.js: terminate stops a microtask loop (one that checks
-// stop_requested, since C++ cannot preempt it).
-TEST(WorkerNode, TerminateStopsAMicrotaskLoop) {
+// Runs a worker whose callback re-queues itself through `schedule` until the worker is asked to
+// stop (C++ cannot preempt a loop, so it checks stop_requested), then terminates it.
+template <class Schedule>
+void expect_terminate_stops_a_requeueing_loop(Schedule schedule) {
   std::atomic<bool> looping{false};
-  Worker<int> w([&] {
-    struct Loop {
-      std::atomic<bool>* looping;
-      void operator()() const {
-        *looping = true;
-        if (!bobbin::this_worker::stop_requested()) bobbin::queue_microtask(Loop{looping});
-      }
-    };
-    bobbin::queue_microtask(Loop{&looping});
-  });
+  struct Loop {
+    std::atomic<bool>* looping;
+    Schedule schedule;
+    void operator()() const {
+      *looping = true;
+      if (!bobbin::this_worker::stop_requested()) schedule(Loop{looping, schedule});
+    }
+  };
+  Worker<int> w([&] { schedule(Loop{&looping, schedule}); });
   while (!looping.load()) std::this_thread::yield();
   EXPECT_EQ(w.terminate().get(), 1);
   bobbin::run();
 }
 
+// test-worker-terminate-microtask-loop.js: terminate stops a microtask loop.
+TEST(WorkerNode, TerminateStopsAMicrotaskLoop) {
+  expect_terminate_stops_a_requeueing_loop([](auto f) { bobbin::queue_microtask(std::move(f)); });
+}
+
 // test-worker-nexttick-terminate.js: the same with a next_tick loop.
 TEST(WorkerNode, TerminateStopsANextTickLoop) {
-  std::atomic<bool> looping{false};
-  Worker<int> w([&] {
-    struct Loop {
-      std::atomic<bool>* looping;
-      void operator()() const {
-        *looping = true;
-        if (!bobbin::this_worker::stop_requested()) bobbin::next_tick(Loop{looping});
-      }
-    };
-    bobbin::next_tick(Loop{&looping});
-  });
-  while (!looping.load()) std::this_thread::yield();
-  EXPECT_EQ(w.terminate().get(), 1);
-  bobbin::run();
+  expect_terminate_stops_a_requeueing_loop([](auto f) { bobbin::next_tick(std::move(f)); });
 }
 
 // test-worker-terminate-nested.js: terminating a worker that owns a live nested worker

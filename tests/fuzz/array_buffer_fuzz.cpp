@@ -23,29 +23,13 @@
 #include <variant>
 #include <vector>
 
+#include "support/fuzz_check.hpp"
+
 namespace {
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-enum class Outcome { ok, type_error, range_error, clone_error, other };
-
-template <class F>
-Outcome outcome_of(F&& f) {
-  try {
-    f();
-  } catch (const bobbin::DataCloneError&) {
-    return Outcome::clone_error;
-  } catch (const bobbin::TypeError&) {
-    return Outcome::type_error;
-  } catch (const bobbin::RangeError&) {
-    return Outcome::range_error;
-  } catch (...) {
-    return Outcome::other;
-  }
-  return Outcome::ok;
-}
+using bobbin_fuzz::check;
+using bobbin_fuzz::Outcome;
+using bobbin_fuzz::outcome_of;
 
 struct Model {
   std::vector<std::uint8_t> bytes;

@@ -16,13 +16,13 @@
 #include <memory>
 #include <optional>
 
+#include "support/fuzz_check.hpp"
+
 namespace {
 
 using Item = std::unique_ptr<int>;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using bobbin_fuzz::check;
 
 bool rejects_capacity(std::size_t capacity) {
   try {

@@ -18,6 +18,8 @@
 #include <optional>
 #include <vector>
 
+#include "support/fuzz_check.hpp"
+
 namespace {
 
 struct Rgb {
@@ -34,9 +36,7 @@ T make(std::uint8_t seed) {
   }
 }
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using bobbin_fuzz::check;
 
 template <class T>
 void run(FuzzedDataProvider& in) {

@@ -270,64 +270,61 @@ TEST(ActorStress, SupervisionStopUnderLoadDropsAreCounted) {
   EXPECT_FALSE(a.tell(Msg{0, 0}));
 }
 
-TEST(ActorStress, BoundedBlockUnderLoadKeepsOrderAndCount) {
-  constexpr int kSenders = 4;
-  const int each = 2000 * kScale;
+// What one run of tell_under_load saw.
+struct LoadResult {
+  explicit LoadResult(int senders) : book(senders) {}
+  OrderBook book;
+  std::int64_t accepted = 0;  // tells that returned true
+  std::size_t dropped = 0;  // the actor's dropped() after stop
+};
+
+// Spawns an actor with a 4-slot mailbox under `overflow`, has `senders` threads tell it `each`
+// numbered messages, stops it and reports what it handled, accepted and dropped.
+LoadResult tell_under_load(MailboxOverflow overflow, int senders, int each) {
   ActorSystem actors(2);
-  OrderBook book(kSenders);
-  auto a = actors.spawn<Msg>([&book](Msg m) { book.see(m); },
-                             {.mailbox_capacity = 4, .overflow = MailboxOverflow::block});
+  LoadResult r(senders);
+  auto a = actors.spawn<Msg>([&r](Msg m) { r.book.see(m); },
+                             {.mailbox_capacity = 4, .overflow = overflow});
+  std::vector<std::int64_t> accepted(static_cast<std::size_t>(senders), 0);
   std::vector<std::thread> threads;
-  for (int s = 0; s < kSenders; ++s) {
+  for (int s = 0; s < senders; ++s) {
     threads.emplace_back([&, s] {
-      for (int i = 0; i < each; ++i) ASSERT_TRUE(a.tell(Msg{s, i}));
+      std::int64_t& mine = accepted[static_cast<std::size_t>(s)];
+      for (int i = 0; i < each; ++i) mine += a.tell(Msg{s, i}) ? 1 : 0;
     });
   }
   for (auto& t : threads) t.join();
   a.stop().get();
-  EXPECT_EQ(book.out_of_order, 0);
-  EXPECT_EQ(book.handled, std::int64_t{kSenders} * each);
+  for (const std::int64_t n : accepted) r.accepted += n;
+  r.dropped = a.dropped();
+  return r;
+}
+
+TEST(ActorStress, BoundedBlockUnderLoadKeepsOrderAndCount) {
+  constexpr int kSenders = 4;
+  const int each = 2000 * kScale;
+  const LoadResult r = tell_under_load(MailboxOverflow::block, kSenders, each);
+  EXPECT_EQ(r.accepted, std::int64_t{kSenders} * each);
+  EXPECT_EQ(r.book.out_of_order, 0);
+  EXPECT_EQ(r.book.handled, std::int64_t{kSenders} * each);
 }
 
 TEST(ActorStress, DropOldestUnderLoadAccountsForEveryMessage) {
   constexpr int kSenders = 3;
   const int each = 3000 * kScale;
-  ActorSystem actors(2);
-  OrderBook book(kSenders);
-  auto a = actors.spawn<Msg>([&book](Msg m) { book.see(m); },
-                             {.mailbox_capacity = 4, .overflow = MailboxOverflow::drop_oldest});
-  std::vector<std::thread> threads;
-  for (int s = 0; s < kSenders; ++s) {
-    threads.emplace_back([&, s] {
-      for (int i = 0; i < each; ++i) ASSERT_TRUE(a.tell(Msg{s, i}));
-    });
-  }
-  for (auto& t : threads) t.join();
-  a.stop().get();
-  EXPECT_EQ(book.out_of_order, 0);
-  EXPECT_EQ(book.handled + static_cast<std::int64_t>(a.dropped()),
-            std::int64_t{kSenders} * each);
+  const LoadResult r = tell_under_load(MailboxOverflow::drop_oldest, kSenders, each);
+  EXPECT_EQ(r.accepted, std::int64_t{kSenders} * each);
+  EXPECT_EQ(r.book.out_of_order, 0);
+  EXPECT_EQ(r.book.handled + static_cast<std::int64_t>(r.dropped), std::int64_t{kSenders} * each);
 }
 
 TEST(ActorStress, FailPolicyUnderLoadAccountsForEveryMessage) {
   constexpr int kSenders = 3;
   const int each = 3000 * kScale;
-  ActorSystem actors(2);
-  OrderBook book(kSenders);
-  auto a = actors.spawn<Msg>([&book](Msg m) { book.see(m); },
-                             {.mailbox_capacity = 4, .overflow = MailboxOverflow::fail});
-  std::vector<std::int64_t> accepted(kSenders, 0);
-  std::vector<std::thread> threads;
-  for (int s = 0; s < kSenders; ++s) {
-    threads.emplace_back([&, s] {
-      for (int i = 0; i < each; ++i) accepted[s] += a.tell(Msg{s, i}) ? 1 : 0;
-    });
-  }
-  for (auto& t : threads) t.join();
-  a.stop().get();
-  EXPECT_EQ(book.out_of_order, 0);
-  EXPECT_EQ(book.handled, accepted[0] + accepted[1] + accepted[2]);
-  EXPECT_EQ(a.dropped(), 0u);
+  const LoadResult r = tell_under_load(MailboxOverflow::fail, kSenders, each);
+  EXPECT_EQ(r.book.out_of_order, 0);
+  EXPECT_EQ(r.book.handled, r.accepted);
+  EXPECT_EQ(r.dropped, 0u);
 }
 
 TEST(ActorStress, PipelineOfActorsTellingActors) {
