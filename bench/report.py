@@ -64,6 +64,13 @@ DEFAULT_BASELINES: dict[str, list[str]] = {
     "BM_BoundedQueue_*": ["Moodycamel", "CondVar"],
     "BM_Promise_CrossThread": ["StdFuture"],
     "BM_Promise_SameLoop": ["Microtask"],
+    "BM_MessageChannel_RoundTrip": ["MoodycamelBlocking"],
+    "BM_MessageChannel_OneWay": ["MoodycamelBlocking"],
+    "BM_MessageChannel_Payload": ["Memcpy"],
+    "BM_Worker_*": ["StdThread"],
+    "BM_Pool_Tiny": ["TbbTaskGroup", "AsioPost"],
+    "BM_Pool_Latency": ["AsioPost"],
+    "BM_Actor_*": ["Caf"],
 }
 
 # Families compared on a user counter rather than on the time per operation.
@@ -72,7 +79,8 @@ DEFAULT_METRICS: dict[str, str] = {
 }
 
 # The library's own variants: highlighted in charts, summarised under each table.
-DEFAULT_FOCUS = "Bobbin,BobbinBlocking,BobbinTry,BobbinGet,BobbinThen,Move,Transfer,Clone"
+DEFAULT_FOCUS = ("Bobbin,BobbinBlocking,BobbinTry,BobbinGet,BobbinThen,BobbinLoop,BobbinPost,"
+                 "BobbinRun,Move,Transfer,Clone,Share")
 
 TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
