@@ -165,6 +165,11 @@ struct LockRequest {
 };
 
 struct LockManagerState : std::enable_shared_from_this<LockManagerState> {
+  // Made once, up front: a task's destructor (which must not throw) rejects with it when its
+  // loop has closed or its post ran out of memory.
+  const std::exception_ptr loop_closed = std::make_exception_ptr(
+      TerminatedError("LockManager: the requesting thread's event loop has closed"));
+
   struct Resource {
     std::vector<std::shared_ptr<LockRequest>> held;
     std::deque<std::shared_ptr<LockRequest>> queue;
@@ -324,10 +329,7 @@ class LockTask {
     } catch (...) {
       error = std::current_exception();  // out of memory: the lock stays held; say so
     }
-    if (!error) {
-      error = std::make_exception_ptr(
-          TerminatedError("LockManager: the requesting thread's event loop has closed"));
-    }
+    if (!error) error = manager_->loop_closed;  // a copy: no allocation here
     request_->job->reject(std::move(error));
     request_->loop->release_ref();
   }

@@ -268,8 +268,11 @@ struct StateBase : std::enable_shared_from_this<StateBase> {
 
   // Attaches `r` on the calling thread's loop; if already settled, queues it at once.
   void attach(Reaction* r) {
-    handled.store(true, std::memory_order_relaxed);  // relaxed: read by the last owner only
+    // Owned here until it is linked or dispatched: creating this thread's loop may throw.
+    std::unique_ptr<Reaction> owned(r);
     EventLoop& loop = EventLoop::current();
+    owned.release();
+    handled.store(true, std::memory_order_relaxed);  // relaxed: read by the last owner only
     r->loop = loop.shared_from_this();
     r->thread = std::this_thread::get_id();
     loop.add_ref();
