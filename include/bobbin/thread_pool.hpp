@@ -1368,10 +1368,9 @@ inline void ThreadPool::task_finished(Slot& slot, Task& t, std::uint64_t start) 
   slot.last_end = end;
   slot.chained = true;
   // Single writer (this thread): load + store. seq_cst store: see check_armed(). Counted before
-  // the settle.
+  // the settle; the events (drain, close) are checked once it has settled, in task_settled().
   slot.completed.store(slot.completed.load(std::memory_order_relaxed) + 1,
                        std::memory_order_seq_cst);
-  check_armed();
 }
 
 inline void ThreadPool::Helper::help_until(bobbin::detail::StateBase& state) {
