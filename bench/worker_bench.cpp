@@ -7,10 +7,13 @@
 //                                 that it runs). The teardown is not timed.
 //   BM_Worker_TerminateToExit<V>  from terminate() to the parent's `on_exit` for a worker
 //                                 blocked in receive() (Bobbin: the interrupt, the unwinding,
-//                                 the teardown of the worker's loop and port, the join-free
-//                                 exit event delivered on the parent's loop; StdThread: set a
-//                                 stop word, wake the thread waiting on it, join). The start is
-//                                 not timed.
+//                                 the teardown of the worker's loop and port, the exit event
+//                                 delivered on the parent's loop; the Worker's destructor, which
+//                                 joins the thread after the exit, runs untimed, as the start
+//                                 does. StdThread: set a stop word, wake the thread waiting on
+//                                 it, join (a bare thread's end is only seen by joining it).
+//                                 BobbinIdle: the worker idles in its event loop (a listener
+//                                 on its port, as in the Node script) and sleeps in the kernel.
 //   BM_Worker_CreateJoin<V>       a whole life: start, an entry that returns at once, the exit
 //                                 delivered (Bobbin) / std::thread create + join (StdThread),
 //                                 the baseline row.
@@ -22,6 +25,8 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <thread>
 
 #include "bench_support.hpp"
@@ -29,6 +34,7 @@
 namespace {
 
 struct Bobbin {};
+struct BobbinIdle {};  // TerminateToExit only: the worker asleep in its event loop, as in Node
 struct StdThread {};
 
 // A worker blocked in receive() until it is terminated.
@@ -77,16 +83,51 @@ void start_to_online(benchmark::State& state, StdThread) {
 
 void terminate_to_exit(benchmark::State& state, Bobbin) {
   bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  // The previous iteration's worker is destroyed (its thread joined) while the timer is paused:
+  // the exit event comes before the join, which is the destructor's business, not terminate's.
+  std::optional<bobbin::Worker<int>> w;
+  bool online = false, exited = false;
   for (auto _ : state) {
     state.PauseTiming();
-    bool online = false, exited = false;
-    bobbin::Worker<int> w = blocked_worker(online);
-    w.on_exit([&exited](int) { exited = true; });
+    w.reset();
+    online = false;
+    exited = false;
+    w.emplace(blocked_worker(online));
+    w->on_exit([&exited](int) { exited = true; });
     while (!online) loop.run_once();
     state.ResumeTiming();
-    w.terminate();
+    w->terminate();
     while (!exited) loop.run_once();
   }
+  w.reset();
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The worker idles in its event loop (a listener on its parent port, like the Node script's
+// worker) and has had time to go to sleep in the kernel (the parking lot spins ~2 us and
+// yields ~20 us first): terminate() has to wake a sleeping thread.
+void terminate_to_exit(benchmark::State& state, BobbinIdle) {
+  bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  std::optional<bobbin::Worker<int>> w;
+  bool online = false, exited = false;
+  for (auto _ : state) {
+    state.PauseTiming();
+    w.reset();
+    online = false;
+    exited = false;
+    w.emplace([](bobbin::ParentPort<int>& parent) { parent.on_message([](int) {}); });
+    w->on_online([&online] { online = true; });
+    w->on_exit([&exited](int) { exited = true; });
+    while (!online) loop.run_once();
+    const auto idle_from = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - idle_from < std::chrono::microseconds(200)) {
+      bobbin_bench::cpu_pause();  // setup, untimed: long past the worker's spin and yield
+    }
+    state.ResumeTiming();
+    w->terminate();
+    while (!exited) loop.run_once();
+  }
+  w.reset();
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -153,5 +194,9 @@ void BM_Worker_CreateJoin(benchmark::State& state) {
 
 BOBBIN_WORKER_BENCHES_(Bobbin);
 BOBBIN_WORKER_BENCHES_(StdThread);
+
+BENCHMARK_TEMPLATE(BM_Worker_TerminateToExit, BobbinIdle)
+    ->UseRealTime()
+    ->Apply(bobbin_bench::with_min_max);
 
 #undef BOBBIN_WORKER_BENCHES_

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <type_traits>
@@ -738,6 +739,36 @@ TEST(ArrayBufferIdentity, EqualityIsIdentityNotContents) {
   bobbin::Uint8Array view(a);
   ArrayBuffer alias = view.buffer().array_buffer();
   EXPECT_TRUE(alias == a);
+}
+
+// Clones of 32 KiB .. 2 MiB reuse recently freed blocks of the same size: the reused memory
+// holds the new source's bytes, a fresh (non-clone) buffer of that size still starts zeroed,
+// and a resizable clone keeps its tail zero.
+TEST(ArrayBufferClone, ReusedBlocksHoldTheNewBytes) {
+  constexpr std::size_t kBytes = std::size_t{64} << 10;
+  for (int round = 0; round < 4; ++round) {
+    ArrayBuffer source(kBytes);
+    for (std::size_t i = 0; i < kBytes; ++i) {
+      source.data()[i] = static_cast<std::byte>((i * 7 + static_cast<std::size_t>(round)) & 0xff);
+    }
+    {
+      const ArrayBuffer first = source;  // freed at the end of this scope, kept for reuse
+      ASSERT_EQ(first.byte_length(), kBytes);
+    }
+    const ArrayBuffer clone = source;
+    ASSERT_EQ(clone.byte_length(), kBytes);
+    EXPECT_EQ(std::memcmp(clone.data(), source.data(), kBytes), 0);
+    const ArrayBuffer fresh(kBytes);
+    for (std::size_t i = 0; i < kBytes; ++i) ASSERT_EQ(fresh.data()[i], std::byte{0});
+  }
+  ArrayBuffer resizable(100, ArrayBufferOptions{.max_byte_length = kBytes});
+  resizable.data()[99] = std::byte{5};
+  const ArrayBuffer rclone = resizable;
+  ASSERT_EQ(rclone.byte_length(), 100u);
+  ArrayBuffer grown = rclone;
+  grown.resize(kBytes);
+  EXPECT_EQ(grown.data()[99], std::byte{5});
+  for (std::size_t i = 100; i < kBytes; ++i) ASSERT_EQ(grown.data()[i], std::byte{0});
 }
 
 }  // namespace

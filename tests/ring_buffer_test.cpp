@@ -243,8 +243,8 @@ TEST(RingBuffer, PushBlocksWhileFullUntilAPop) {
   EXPECT_EQ(rb.try_pop(), 2);
 }
 
-// A blocked producer first waits (spinning) for a batch of free slots, a quarter of the ring;
-// one freed slot must still be enough, whether it frees during that spin or after the park.
+// A blocked producer that streams may first wait (spinning) for a batch of free slots; one
+// freed slot must still be enough, whether it frees during that spin or after the park.
 TEST(RingBuffer, BlockedPushNeedsOnlyOneFreeSlot) {
   RingBuffer<int> rb(64);
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(rb.try_push(i));
@@ -256,6 +256,62 @@ TEST(RingBuffer, BlockedPushNeedsOnlyOneFreeSlot) {
   EXPECT_EQ(rb.try_pop(), 1);
   late.join();
   for (int i = 2; i < 66; ++i) ASSERT_EQ(rb.try_pop(), i);
+  EXPECT_EQ(rb.try_pop(), std::nullopt);
+}
+
+// After a stream has taught a blocked consumer to wait for batches, a lone element pushed
+// before the producer goes idle must still reach it (bounded latency): the producer waits for
+// the consumer to acknowledge each lone element before it pushes anything else.
+TEST(RingBuffer, LoneElementAfterAStreamReachesABlockedConsumer) {
+  RingBuffer<std::uint64_t> rb(1024);
+  constexpr int kRounds = 20;
+  constexpr std::uint64_t kBurst = 4000;
+  std::atomic<std::uint64_t> received{0};
+  std::thread consumer([&] {
+    RingBuffer<std::uint64_t> in(rb.buffer());
+    for (std::uint64_t expect = 0; auto v = in.pop(); ++expect) {
+      EXPECT_EQ(*v, expect);
+      received.store(expect + 1, std::memory_order_release);
+    }
+  });
+  std::uint64_t next = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    for (std::uint64_t i = 0; i < kBurst; ++i) ASSERT_TRUE(rb.push(next++));
+    ASSERT_TRUE(rb.push(next++));  // the lone element: nothing follows until it arrives
+    while (received.load(std::memory_order_acquire) != next) std::this_thread::yield();
+  }
+  rb.close();
+  consumer.join();
+  EXPECT_EQ(received.load(), next);
+}
+
+// Likewise a producer that learnt to wait for a batch of free slots must take one lone slot.
+TEST(RingBuffer, LoneFreeSlotAfterAStreamReachesABlockedProducer) {
+  RingBuffer<std::uint64_t> rb(64);
+  constexpr std::uint64_t kTotal = 20000;
+  std::atomic<std::uint64_t> pushed{0};
+  std::thread producer([&] {
+    RingBuffer<std::uint64_t> out(rb.buffer());
+    for (std::uint64_t i = 0; i < kTotal; ++i) {
+      ASSERT_TRUE(out.push(i));
+      pushed.store(i + 1, std::memory_order_release);
+    }
+  });
+  std::uint64_t expect = 0;
+  while (expect < kTotal) {
+    // Drain a stream, then free one slot of a full ring and wait until it is refilled.
+    for (int i = 0; i < 500 && expect < kTotal; ++i) ASSERT_EQ(rb.pop(), expect++);
+    while (pushed.load(std::memory_order_acquire) < std::min(expect + 64, kTotal)) {
+      std::this_thread::yield();
+    }
+    if (expect < kTotal) {
+      ASSERT_EQ(rb.pop(), expect++);
+    }
+    while (pushed.load(std::memory_order_acquire) < std::min(expect + 64, kTotal)) {
+      std::this_thread::yield();
+    }
+  }
+  producer.join();
   EXPECT_EQ(rb.try_pop(), std::nullopt);
 }
 

@@ -449,6 +449,67 @@ TEST(ThreadPool, DestroyRejectsWhatHasNotStarted) {  // pool-destroy / task-queu
   EXPECT_TRUE(rejects_with<bobbin::ClosedError>(pool.run([] {})));
 }
 
+// Many queued tasks (task blocks recycled through the caches and the depot): destroy() finds
+// every one of them.
+TEST(ThreadPool, DestroyRejectsEveryOneOfManyQueuedTasks) {
+  bobbin::ThreadPool pool({.min_threads = 1, .max_threads = 1});
+  Gate gate;
+  std::latch started(1);
+  auto running = pool.run([&] {
+    started.count_down();
+    gate.wait();
+    return 1;
+  });
+  std::atomic<int> ran{0};
+  std::vector<bobbin::Promise<void>> queued;
+  for (int i = 0; i < 1000; ++i) queued.push_back(pool.run([&ran] { ran.fetch_add(1); }));
+  started.wait();
+  EXPECT_EQ(pool.queue_size(), 1000u);
+  auto destroyed = pool.destroy();
+  for (auto& q : queued) EXPECT_TRUE(rejects_with<bobbin::TerminatedError>(q));
+  EXPECT_EQ(pool.queue_size(), 0u);
+  gate.open();
+  EXPECT_EQ(running.get(), 1);
+  destroyed.get();
+  EXPECT_EQ(ran.load(), 0);
+}
+
+// One thread takes many queued tasks in submission order; tasks aborted while queued are
+// skipped wherever they sit.
+TEST(ThreadPool, OneThreadRunsManyQueuedTasksInOrder) {
+  bobbin::ThreadPool pool({.min_threads = 1, .max_threads = 1});
+  Gate gate;
+  std::latch started(1);
+  pool.post([&] {
+    started.count_down();
+    gate.wait();
+  });
+  started.wait();
+  std::vector<int> order;  // written by the one pool thread only
+  std::vector<bobbin::Promise<void>> done;
+  bobbin::AbortController abort;
+  constexpr int kTasks = 700;
+  for (int i = 0; i < kTasks; ++i) {
+    const bool aborted = i % 50 == 7;
+    auto task = [&order, i] { order.push_back(i); };
+    done.push_back(aborted ? pool.run({.signal = abort.signal()}, task) : pool.run(task));
+  }
+  abort.abort();
+  gate.open();
+  std::vector<int> expected;
+  for (int i = 0; i < kTasks; ++i) {
+    if (i % 50 == 7) {
+      EXPECT_TRUE(rejects_with<bobbin::AbortError>(done[static_cast<std::size_t>(i)]));
+    } else {
+      done[static_cast<std::size_t>(i)].get();
+      expected.push_back(i);
+    }
+  }
+  EXPECT_EQ(order, expected);
+  pool.close().get();
+  EXPECT_EQ(pool.completed(), static_cast<std::uint64_t>(expected.size()) + 1);
+}
+
 TEST(ThreadPool, IdleThreadsExitAfterIdleTimeout) {  // idle-timeout
   bobbin::ThreadPool pool({.min_threads = 1, .max_threads = 2, .idle_timeout = 20ms});
   auto two_at_once = [&pool] {

@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -393,6 +395,61 @@ TEST(Worker, DestructorTerminatesAndJoins) {
   EXPECT_TRUE(unwound.load());
   bobbin::run();  // the pending exit event runs no listener and releases the loop
   EXPECT_FALSE(exited);
+}
+
+// The exit event and terminate()'s promise come as soon as the worker has torn down its entry,
+// loop and port; the thread's own end (here a thread_local's destructor) may come later, and
+// the Worker's destructor joins it.
+std::atomic<bool> thread_local_destroyed{false};
+
+TEST(Worker, ExitComesBeforeTheJoinWhichTheDestructorDoes) {
+  thread_local_destroyed = false;
+  int code = -5;
+  int id_at_exit = 0;
+  std::optional<bobbin::Promise<int>> terminated;
+  std::optional<Worker<int>> w;
+  w.emplace([](ParentPort<int>& p) {
+    struct Flag {
+      ~Flag() { thread_local_destroyed = true; }
+    };
+    thread_local Flag flag;
+    (void)&flag;
+    p.post_message(0);  // "about to block"
+    while (p.receive()) {
+    }
+  });
+  w->on_message([&](int) { terminated = w->terminate(); });
+  w->on_exit([&](int c) {
+    code = c;
+    id_at_exit = w->thread_id();
+  });
+  bobbin::run();
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(id_at_exit, -1);
+  ASSERT_TRUE(terminated.has_value());
+  EXPECT_EQ(terminated->get(), 1);
+  EXPECT_FALSE(w->post_message(1));
+  w.reset();  // joins
+  EXPECT_TRUE(thread_local_destroyed.load());
+}
+
+TEST(Worker, TerminateFromAnotherThreadWakesAParkedWorker) {
+  std::atomic<int> got{0};
+  Worker<int> w([](ParentPort<int>& p) {
+    p.post_message(0);  // "about to block"
+    while (p.receive()) {
+    }
+  });
+  std::optional<std::thread> stopper;
+  w.on_message([&](int) {
+    stopper.emplace([&] { got = w.terminate().get() + 10; });
+  });
+  int code = -5;
+  w.on_exit([&](int c) { code = c; });
+  bobbin::run();
+  stopper->join();
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(got.load(), 11);
 }
 
 TEST(Worker, TerminateRightAfterConstructionGivesOne) {

@@ -2,40 +2,81 @@
 // 5-17 (gol.js, then thread-gol.js).
 //
 // The layout is the book's: one SharedArrayBuffer holds two generations (grid A at [0, n²),
-// grid B at [n², 2n²), one byte per cell, cell (x, y) at n·x + y) and then one Int32 "sync"
-// cell per compute worker. N compute workers (bobbin::Worker, named gol-worker-i) each own a
-// band of the grid; a coordinator worker (gol-coordination) runs the generations with atomics,
-// as in the book:
+// grid B at [n², 2n²), one byte per cell, cell (x, y) at n·x + y), then the Int32 cells that
+// synchronise the threads. N compute workers (bobbin::Worker, named gol-worker-i) compute the
+// generations; a coordinator worker (gol-coordination) starts and stops them and, when the
+// grid is drawn live, hands every generation to the main thread, as in the book.
 //
-//   coordinator, per generation:  store(sync, i, 1); notify(sync, i)      for every worker i
-//                                 wait(sync, i, 1) while sync[i] == 1      for every worker i
-//                                 swap its view of current/next; hand a frame to the main thread
-//   compute worker i, forever:    wait(sync, i, 0); compute my band of next from current;
-//                                 swap; store(sync, i, 0); notify(sync, i)
+// The book's protocol (one sync cell per worker) costs two hand-offs per generation: the
+// coordinator stores "go" and notifies each worker, each worker stores "idle" and notifies the
+// coordinator, which then wakes everyone again. Each hand-off is a futex wake of a thread that is
+// asleep (several µs each, more to wake an idle core), on a generation of 1–2 ms. Here the
+// generation is a barrier among the workers themselves:
 //
-// Store always comes before notify, and wait checks the value first, so a notify that comes
-// before the other side waits is never lost. The plain (non-atomic) cell reads and writes are
-// ordered by those seq_cst atomics: a worker's band is written before its store(sync, i, 0) and
-// read by everyone only after the coordinator saw that 0 and stored the next 1.
+//   compute worker, forever:  wait until `generation` moves past the one I computed
+//                             (atomics::wait: spin, yield, park); stop on kStop
+//                             claim chunks of rows (add(claimed[band], 1)) and compute
+//                             them: my own band first, then the others' leftovers
+//                             add(finished, 1); the worker that brings it to N is the last:
+//                               it resets the counters, then either advances
+//                               `generation` itself (store + notify: one hand-off) or, when
+//                               the coordinator must see this generation (the last one, or
+//                               a live frame), stores it in `completed` and notifies that
+//   coordinator:              store(generation, 1) + notify; then wait on `completed`;
+//                             for a live frame: post it, receive the main thread's
+//                             acknowledgement, store(generation, g + 1) + notify;
+//                             after the last one: store(generation, kStop) + notify
+//
+// So the coordinator sleeps in atomics::wait while the workers compute (it never spins on a
+// core they need), and off a terminal nobody waits for a thread to be woken between
+// generations: the last worker advances the generation and the others, which finished at most
+// one chunk earlier, are usually still spinning or yielding in atomics::wait when it does.
+//
+// Every store above comes before its notify, and every wait re-checks the value first, so a
+// notify that comes before the other side waits is never lost. The plain (non-atomic) cell
+// reads and writes are ordered by those seq_cst atomics: a worker's rows of generation g are
+// written before its add(finished, 1); the last worker's add reads every other worker's, and
+// its store(generation, g + 1) (or completed, then the coordinator's store) is what the others
+// load before they read generation g's rows. The counters are reset before that store, after
+// every worker has made its last claim of the generation (a worker claims from each band until
+// it gets a chunk number past the band's end, then adds to `finished`, and touches none of
+// them again this generation).
+//
+// Why chunks as well as bands: a worker that the OS preempts for a while (another process, an
+// interrupt) would hold up the whole generation with a fixed band; here each band is cut into
+// chunks of a few rows, claimed from the band's counter, first by its owner (which so computes the
+// same rows every generation, warm in its core's cache), then by any worker that has finished
+// its own band early. The workers finish within about a chunk of each other. Chunk borders fall on
+// 64-byte boundaries when the row length allows it, so two workers never write the same cache line,
+// and each Int32 sync cell has a cache line of its own.
 //
 // The main thread only renders: on a terminal it draws each generation (ANSI, downscaled) when
 // the coordinator posts it a frame, and posts back an acknowledgement, like the book's
 // postMessage / requestAnimationFrame handshake; off a terminal nothing is drawn and the
-// generations run back to back. The workers end when the coordinator stores "stop" in their
-// sync cells; the main loop returns once every worker has exited.
+// generations run back to back. The main loop returns once every worker has exited.
 //
-// Differences from the book: bands are rows (contiguous memory), not the book's columns of
-// every row (same algorithm, better locality); the book's coordinator views the whole buffer
-// as cells and its image view runs into the sync cells (§12.8) — here every view has its exact
-// range; there is no RGBA image in the buffer: --png writes the last generation instead. The
-// coordinator is a separate worker, as in the book (whose browser main thread may not wait),
-// although a C++ main thread could coordinate itself.
+// Differences from the book: the barrier above instead of per-worker go/idle cells; bands of rows
+// cut into claimable chunks instead of the book's fixed columns of every row (same algorithm,
+// better locality, no straggler); the book's coordinator views the whole buffer as cells and its
+// image view runs into the sync cells (§12.8) — here every view has its exact range; there is no
+// RGBA image in the buffer: --png writes the last generation instead. The coordinator is a separate
+// worker, as in the book (whose browser main thread may not wait), although a C++ main thread could
+// coordinate itself.
 //
-// Flags: --size N (1000), --generations K (100), --workers N (the CPU count), --seed S (random
-// by default), --png FILE, --verify (compare with a single-threaded run of the book's naive
-// iterate(): the grids must be equal), --glider (a glider on an 8×8 torus must move one cell
-// diagonally every 4 generations and come home after 32).
-#include <bobbin/bobbin.hpp>
+// Timing: the printed time runs from the coordinator's start of generation 1 to the end of the last
+// generation, less the time it waits for the main thread to draw a live frame (the first touch of
+// both grids and the drawing are outside it; --quiet turns the live view off on a terminal).
+// `--single` runs the same kernel, chunk by chunk, on the main thread, timed the same way: the
+// baseline for parallel efficiency, T(single) / (N · T(N workers)).
+//
+// Flags: --size N (1000), --generations K (100), --workers N (the CPU count), --seed S (random by
+// default), --single, --quiet, --png FILE, --verify (compare with a single-threaded run of the
+// book's naive iterate(): the grids must be equal), --glider (a glider on an 8×8 torus must move
+// one cell diagonally every 4 generations and come home after 32).
+#include <bobbin/atomics.hpp>
+#include <bobbin/event_loop.hpp>
+#include <bobbin/shared_array_buffer.hpp>
+#include <bobbin/typed_array.hpp>
 #include <bobbin/worker.hpp>
 
 #include <unistd.h>
@@ -48,6 +89,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <numeric>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -66,6 +108,8 @@ struct Options {
   std::size_t workers = std::max(1U, std::thread::hardware_concurrency());
   std::uint64_t seed = 0;
   std::string png;
+  bool single = false;
+  bool quiet = false;
   bool verify = false;
   bool glider = false;
 };
@@ -73,7 +117,8 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "game_of_life: %s\nusage: game_of_life [--size N] [--generations K] "
-               "[--workers N] [--seed S] [--png FILE] [--verify] [--glider]\n",
+               "[--workers N] [--seed S] [--single] [--quiet] [--png FILE] [--verify] "
+               "[--glider]\n",
                why);
   std::exit(2);
 }
@@ -92,6 +137,10 @@ Options parse(int argc, char** argv) {
     } else if (args.is("--seed")) {
       o.seed = args.number();
       seeded = true;
+    } else if (args.is("--single")) {
+      o.single = true;
+    } else if (args.is("--quiet")) {
+      o.quiet = true;
     } else if (args.is("--png")) {
       o.png = args.text();
     } else if (args.is("--verify")) {
@@ -104,80 +153,154 @@ Options parse(int argc, char** argv) {
   }
   if (o.size == 0 || o.size > 20000) usage("--size must be 1..20000");
   if (o.workers == 0 || o.workers > 256) usage("--workers must be 1..256");
+  if (o.generations > 1'000'000'000) usage("--generations must be at most 10^9");
   if (!seeded) o.seed = examples::random_seed();
   return o;
 }
 
-// Where everything lives in the one SharedArrayBuffer.
+// The synchronisation cells, each on a cache line of its own (16 Int32s apart).
+constexpr std::size_t kLine = 16;
+constexpr std::size_t kGeneration = 0 * kLine;  // the generation being computed (from 1)
+constexpr std::size_t kFinished = 1 * kLine;    // workers done with it
+constexpr std::size_t kCompleted = 2 * kLine;   // the last generation handed to the coordinator
+constexpr std::size_t kClaimed = 3 * kLine;     // + kLine * i: chunks of band i claimed so far
+constexpr std::int32_t kStop = -1;              // in `generation`: the workers return
+
+// Where everything lives in the one SharedArrayBuffer, and how the rows are cut into chunks
+// and the chunks into one band per worker.
 struct Layout {
   std::size_t size;
   std::size_t workers;
   [[nodiscard]] std::size_t cells() const { return size * size; }
-  [[nodiscard]] std::size_t sync_offset() const { return (2 * cells() + 3) / 4 * 4; }
-  [[nodiscard]] std::size_t bytes() const { return sync_offset() + 4 * workers; }
+  [[nodiscard]] std::size_t sync_offset() const { return (2 * cells() + 63) / 64 * 64; }
+  [[nodiscard]] std::size_t sync_cells() const { return kClaimed + kLine * workers; }
+  [[nodiscard]] std::size_t bytes() const { return sync_offset() + 4 * sync_cells(); }
+  // Rows per chunk: about 8 KiB of cells, but at least 8 chunks per worker (so that stealing
+  // can even out the bands), rounded down to a multiple of the rows that make a chunk start on
+  // a 64-byte boundary (size · rows % 64 == 0) when there are that many.
+  [[nodiscard]] std::size_t chunk_rows() const {
+    const std::size_t align = 64 / std::gcd(size, std::size_t{64});
+    const std::size_t most = std::max<std::size_t>(1, size / (8 * workers));
+    const std::size_t rows = std::min((8192 + size - 1) / size, most);
+    return rows >= align ? rows / align * align : rows;
+  }
+  [[nodiscard]] std::size_t chunks() const { return (size + chunk_rows() - 1) / chunk_rows(); }
+  // Band b: chunks [band_first(b), band_first(b + 1)).
+  [[nodiscard]] std::size_t band_first(std::size_t b) const { return chunks() * b / workers; }
 };
-
-// Sync cell states.
-constexpr std::int32_t kIdle = 0;
-constexpr std::int32_t kGo = 1;
-constexpr std::int32_t kStop = 2;
 
 std::uint8_t* grid(const bobbin::SharedArrayBuffer& memory, const Layout& layout, int which) {
   return reinterpret_cast<std::uint8_t*>(memory.data()) + (which == 0 ? 0 : layout.cells());
 }
 
-// Compute worker i: waits for "go", computes its band of the next generation, reports "idle".
-void compute_worker(bobbin::SharedArrayBuffer memory, Layout layout, std::size_t i) {
-  bobbin::Int32Array sync(memory, layout.sync_offset(), layout.workers);
-  std::uint8_t* cur = grid(memory, layout, 0);
-  std::uint8_t* next = grid(memory, layout, 1);
-  const std::size_t first = layout.size * i / layout.workers;
-  const std::size_t last = layout.size * (i + 1) / layout.workers;
+// Generation g is computed from grid (g - 1) % 2 into grid g % 2: the book's swap of the two
+// views once per generation, kept as arithmetic on the generation number.
+int grid_of(std::int32_t generation) { return static_cast<int>(generation & 1); }
+
+// Computes chunk c of a generation: the same kernel for the workers and for the
+// single-threaded baseline.
+void compute_chunk(const Layout& layout, const std::uint8_t* cur, std::uint8_t* next,
+                   std::size_t c) {
+  const std::size_t rows = layout.chunk_rows();
+  life::step_rows(cur, next, layout.size, c * rows, std::min(layout.size, (c + 1) * rows));
+}
+
+// Waits until sync[kGeneration] is no longer `seen` and returns it. atomics::wait parks in the
+// parking lot, which spins ~2 µs, then yields for ~20 µs, then sleeps on the futex. A worker that
+// has finished its chunks waits at most about a chunk (~25 µs at 1000×1000) for the last one,
+// which advances the generation itself, so it usually sees the new generation while spinning or
+// yielding, without a futex wake; a long wait (a live frame, a preempted worker) costs no CPU. No
+// longer spin of our own: on a loaded machine the two workers can share a core, and a spinning
+// waiter would then delay the very worker it waits for (the yields let that one run).
+std::int32_t await_generation(const bobbin::Int32Array& sync, std::int32_t seen) {
   for (;;) {
-    atomics::wait(sync, i, kIdle);  // not_equal at once if "go" came first
-    if (atomics::load(sync, i) == kStop) return;
-    life::step_rows(cur, next, layout.size, first, last);
-    std::swap(cur, next);  // every participant swaps once per generation, as in the book
-    atomics::store(sync, i, kIdle);
-    atomics::notify(sync, i);
+    if (const std::int32_t now = atomics::load(sync, kGeneration); now != seen) return now;
+    atomics::wait(sync, kGeneration, seen);  // not_equal at once if it moved meanwhile
+  }
+}
+
+// Compute worker i: one generation after another until kStop, as described at the top. It
+// claims the chunks of its own band first (so it computes the same rows every generation and
+// they stay in its core's cache), then helps with the other bands, in order after its own.
+void compute_worker(bobbin::SharedArrayBuffer memory, Layout layout, std::size_t i,
+                    std::size_t generations, bool live) {
+  bobbin::Int32Array sync(memory, layout.sync_offset(), layout.sync_cells());
+  const auto workers = static_cast<std::int32_t>(layout.workers);
+  std::int32_t g = 0;
+  for (;;) {
+    g = await_generation(sync, g);
+    if (g == kStop) return;
+    const std::uint8_t* cur = grid(memory, layout, grid_of(g - 1));
+    std::uint8_t* next = grid(memory, layout, grid_of(g));
+    for (std::size_t j = 0; j < layout.workers; ++j) {
+      const std::size_t band = (i + j) % layout.workers;
+      const std::size_t first = layout.band_first(band);
+      const auto count = static_cast<std::int32_t>(layout.band_first(band + 1) - first);
+      for (std::int32_t k; (k = atomics::add(sync, kClaimed + kLine * band, 1)) < count;) {
+        compute_chunk(layout, cur, next, first + static_cast<std::size_t>(k));
+      }
+    }
+    if (atomics::add(sync, kFinished, 1) != workers - 1) continue;
+    // The last worker of generation g: everyone has made their last claims and finished.
+    for (std::size_t band = 0; band < layout.workers; ++band) {
+      atomics::store(sync, kClaimed + kLine * band, 0);
+    }
+    atomics::store(sync, kFinished, 0);
+    if (!live && static_cast<std::size_t>(g) < generations) {
+      atomics::store(sync, kGeneration, g + 1);
+      atomics::notify(sync, kGeneration);
+    } else {
+      atomics::store(sync, kCompleted, g);
+      atomics::notify(sync, kCompleted);
+    }
   }
 }
 
 // What the coordinator posts to the main thread after each generation (when live) and at the
-// end: which grid (0 or 1) holds generation `generation`.
+// end: which grid (0 or 1) holds generation `generation`, and (at the end) how long the
+// generations took.
 struct Frame {
   std::size_t generation;
   int current;
   bool last;
+  double seconds;
 };
 
-// The coordinator worker: runs `generations` generations. When `live`, it posts each
-// generation to the main thread and waits for its acknowledgement before the next one (the
-// book's postMessage / requestAnimationFrame round trip), so the main thread draws a grid
-// that nobody is writing.
+// The coordinator worker: runs `generations` generations. When `live`, the workers hand it
+// every generation; it posts each to the main thread and waits for its acknowledgement before
+// starting the next one (the book's postMessage / requestAnimationFrame round trip), so the
+// main thread draws a grid that nobody is writing.
 void coordinate(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArrayBuffer memory,
                 Layout layout, std::size_t generations, bool live) {
-  bobbin::Int32Array sync(memory, layout.sync_offset(), layout.workers);
-  int current = 0;
-  for (std::size_t g = 1; g <= generations; ++g) {
-    for (std::size_t i = 0; i < layout.workers; ++i) {
-      atomics::store(sync, i, kGo);
-      atomics::notify(sync, i);
-    }
-    for (std::size_t i = 0; i < layout.workers; ++i) {
-      while (atomics::load(sync, i) == kGo) atomics::wait(sync, i, kGo);
-    }
-    current ^= 1;
-    if (live && g < generations) {
-      parent.post_message(Frame{g, current, false});
+  bobbin::Int32Array sync(memory, layout.sync_offset(), layout.sync_cells());
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  Clock::duration drawing{0};  // waiting for the main thread to draw: not part of the time
+  const auto last = static_cast<std::int32_t>(generations);
+  std::int32_t done = 0;
+  if (last > 0) {
+    atomics::store(sync, kGeneration, 1);
+    atomics::notify(sync, kGeneration);
+    for (std::int32_t running = 1;;) {
+      // Live, the workers hand over every generation; otherwise only the last one.
+      const std::int32_t target = live ? running : last;
+      while ((done = atomics::load(sync, kCompleted)) < target) {
+        atomics::wait(sync, kCompleted, done);  // not_equal at once if it moved meanwhile
+      }
+      if (done >= last) break;
+      const auto posted = Clock::now();
+      parent.post_message(Frame{static_cast<std::size_t>(done), grid_of(done), false, 0});
       parent.port().receive();  // the main thread's "drawn, go on"
+      drawing += Clock::now() - posted;
+      running = done + 1;
+      atomics::store(sync, kGeneration, running);
+      atomics::notify(sync, kGeneration);
     }
   }
-  for (std::size_t i = 0; i < layout.workers; ++i) {
-    atomics::store(sync, i, kStop);
-    atomics::notify(sync, i);
-  }
-  parent.post_message(Frame{generations, current, true});
+  const std::chrono::duration<double> took = Clock::now() - start - drawing;
+  atomics::store(sync, kGeneration, kStop);
+  atomics::notify(sync, kGeneration);
+  parent.post_message(Frame{generations, grid_of(done), true, took.count()});
 }
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -221,36 +344,62 @@ struct Result {
   double seconds;
 };
 
+// A SharedArrayBuffer laid out for `layout`, with `initial` in grid A. Grid B is written once
+// here so that its pages are faulted in before the timed generations, as grid A's are.
+bobbin::SharedArrayBuffer make_memory(const Layout& layout,
+                                      const std::vector<std::uint8_t>& initial) {
+  bobbin::SharedArrayBuffer memory(layout.bytes());
+  std::copy(initial.begin(), initial.end(), grid(memory, layout, 0));
+  std::fill_n(grid(memory, layout, 1), layout.cells(), std::uint8_t{0});
+  return memory;
+}
+
 // Runs `generations` generations of `initial` on `workers` compute workers plus a coordinator
 // worker. With `live`, the main thread draws every generation from its event loop.
 Result run_threaded(const std::vector<std::uint8_t>& initial, std::size_t size, std::size_t workers,
                     std::size_t generations, bool live) {
   const Layout layout{size, std::min(workers, size)};
-  bobbin::SharedArrayBuffer memory(layout.bytes());
-  std::copy(initial.begin(), initial.end(), grid(memory, layout, 0));
+  bobbin::SharedArrayBuffer memory = make_memory(layout, initial);
   if (live) std::fputs("\033[2J", stdout);
 
-  const auto start = std::chrono::steady_clock::now();
   std::vector<bobbin::Worker<int>> compute;
   for (std::size_t i = 0; i < layout.workers; ++i) {
     compute.emplace_back(bobbin::WorkerOptions{.name = "gol-worker-" + std::to_string(i)},
-                         compute_worker, memory, layout, i);
+                         compute_worker, memory, layout, i, generations, live);
   }
   int last = 0;
+  double seconds = 0;
   bobbin::Worker<int, Frame> coordinator(bobbin::WorkerOptions{.name = "gol-coordination"},
                                          coordinate, memory, layout, generations, live);
   coordinator.on_message([&](const Frame& frame) {
     if (frame.last) {
       last = frame.current;
+      seconds = frame.seconds;
       return;
     }
     render(grid(memory, layout, frame.current), size, frame.generation);
     coordinator.post_message(0);
   });
   bobbin::run();  // until every worker has exited
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   const std::uint8_t* cells = grid(memory, layout, last);
   if (live) render(cells, size, generations);
+  return {std::vector<std::uint8_t>(cells, cells + layout.cells()), seconds};
+}
+
+// The single-threaded baseline: the same kernel and memory layout as the workers, chunk by chunk
+// in order on the calling thread, with no synchronisation at all.
+Result run_single(const std::vector<std::uint8_t>& initial, std::size_t size,
+                  std::size_t generations) {
+  const Layout layout{size, 1};
+  bobbin::SharedArrayBuffer memory = make_memory(layout, initial);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t g = 1; g <= generations; ++g) {
+    const std::uint8_t* cur = grid(memory, layout, static_cast<int>((g - 1) & 1));
+    std::uint8_t* next = grid(memory, layout, static_cast<int>(g & 1));
+    for (std::size_t c = 0; c < layout.chunks(); ++c) compute_chunk(layout, cur, next, c);
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  const std::uint8_t* cells = grid(memory, layout, static_cast<int>(generations & 1));
   return {std::vector<std::uint8_t>(cells, cells + layout.cells()), took.count()};
 }
 
@@ -296,12 +445,15 @@ int main(int argc, char** argv) {
 
   std::vector<std::uint8_t> initial(o.size * o.size);
   life::seed_grid(initial.data(), o.size, o.seed);
-  const bool live = isatty(STDOUT_FILENO) != 0;
-  const Result result = run_threaded(initial, o.size, o.workers, o.generations, live);
+  const bool live = !o.quiet && isatty(STDOUT_FILENO) != 0;
+  const Result result = o.single ? run_single(initial, o.size, o.generations)
+                                 : run_threaded(initial, o.size, o.workers, o.generations, live);
+  const std::string on = o.single ? std::string("the main thread (--single)")
+                                  : std::to_string(std::min(o.workers, o.size)) + " worker(s)";
   std::printf(
-      "game_of_life: %zux%zu, %zu generations on %zu worker(s) in %.3f s (%.1f "
+      "game_of_life: %zux%zu, %zu generations on %s in %.3f s (%.1f "
       "generations/s), seed %llu, alive %zu\n",
-      o.size, o.size, o.generations, std::min(o.workers, o.size), result.seconds,
+      o.size, o.size, o.generations, on.c_str(), result.seconds,
       double(o.generations) / result.seconds, static_cast<unsigned long long>(o.seed),
       life::population(result.cells.data(), o.size));
   if (!o.png.empty()) {

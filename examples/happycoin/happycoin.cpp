@@ -5,9 +5,9 @@
 //   --mode threads   N workers, each coin posted to the main thread as found (1-10 … 1-12,
 //                    3-10 and 3-11); the main thread prints them from its event loop
 //   --mode pool      a ThreadPool (the book's Piscina, 3-15 … 3-17), results batched per task
-//   --mode ring      N producer threads stream their coins through one SPSC RingBuffer each;
-//                    the main thread drains them all, sleeping on a futex "doorbell" when
-//                    every ring is empty
+//   --mode ring      N − 1 producer threads stream their coins through one SPSC RingBuffer
+//                    each; the main thread mines a share too and drains the rings between
+//                    its blocks, then sleeps on a futex "doorbell" until every ring closes
 //   --mode plain     the baseline: a plain C++ loop on N std::threads, coins gathered in
 //                    vectors, no library at all, so the cost of the library can be measured
 //
@@ -26,8 +26,12 @@
 #include "example_support.hpp"
 #include "happycoin.hpp"
 
-#include <bobbin/bobbin.hpp>
+#include <bobbin/atomics.hpp>
+#include <bobbin/event_loop.hpp>
+#include <bobbin/ring_buffer.hpp>
+#include <bobbin/shared_array_buffer.hpp>
 #include <bobbin/thread_pool.hpp>
+#include <bobbin/typed_array.hpp>
 #include <bobbin/worker.hpp>
 
 #include <unistd.h>
@@ -47,6 +51,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace atomics = bobbin::atomics;
@@ -102,14 +107,39 @@ Options parse(int argc, char** argv) {
 std::atomic<std::uint64_t> g_progress{0};
 constexpr std::uint64_t kBlock = 1 << 16;
 
+// Where mine_block reports a coin: a plain function pointer and its context.
+struct CoinSink {
+  void (*call)(void* context, std::uint64_t coin);
+  void* context;
+};
+
+// The hot loop, compiled once: every mode (and `plain`, the baseline) runs this same machine
+// code on its draws, whatever it does with the rare coins, so that comparing modes compares
+// the library's cost and not how the compiler happened to inline each mode's loop.
+[[gnu::noinline]] void mine_block(happycoin::Draws draws, std::uint64_t begin, std::uint64_t end,
+                                  CoinSink sink) {
+  happycoin::mine(draws, begin, end, [sink](std::uint64_t coin) { sink.call(sink.context, coin); });
+}
+
 // mine() in blocks, counting progress: what every mode runs on its share of the draws.
-template <class Found>
-void mine_counted(const happycoin::Draws& draws, happycoin::Range range, Found&& found) {
+// `between_blocks()` runs after each block (the ring mode's consumer drains its rings there).
+template <class Found, class Between>
+void mine_counted(const happycoin::Draws& draws, happycoin::Range range, Found&& found,
+                  Between&& between_blocks) {
+  using F = std::remove_reference_t<Found>;
+  const CoinSink sink{[](void* f, std::uint64_t coin) { (*static_cast<F*>(f))(coin); },
+                      static_cast<void*>(&found)};
   for (std::uint64_t at = range.first; at < range.last; at += kBlock) {
     const std::uint64_t end = std::min(range.last, at + kBlock);
-    happycoin::mine(draws, at, end, found);
+    mine_block(draws, at, end, sink);
     g_progress.fetch_add(end - at, std::memory_order_relaxed);  // relaxed: a display counter
+    between_blocks();
   }
+}
+
+template <class Found>
+void mine_counted(const happycoin::Draws& draws, happycoin::Range range, Found&& found) {
+  mine_counted(draws, range, found, [] {});
 }
 
 // On a terminal the coins and the progress line share the screen: both write under this lock.
@@ -249,22 +279,29 @@ void run_pool(const Options& o, Printer& out) {
   if (failed) std::fprintf(stderr, "happycoin: a pool task failed\n");
 }
 
-// N producers, one SPSC ring each (RingBuffer is single-producer, single-consumer), and one
-// consumer that fans in. A consumer cannot block on N rings at once, so it sleeps on a shared
-// "doorbell" cell instead: a producer rings it (add + notify) after each push and after
-// closing its ring; the consumer reads the bell, drains every ring, and waits only while the
-// bell still holds what it read, so a coin pushed after the drain is never missed (wait
-// returns not_equal).
+// N threads in all: N − 1 producer threads, each streaming its coins through an SPSC ring of
+// its own (RingBuffer is single-producer, single-consumer), and the main thread, which mines
+// the first share itself and fans the rings in. It drains the rings between its own blocks of
+// draws (try_pop, never blocking); once its share is done it sleeps on a shared "doorbell"
+// cell instead: a producer rings it (add + notify) after each push and after closing its ring;
+// the consumer reads the bell, drains every ring, and waits only while the bell still holds
+// what it read, so a coin pushed after the drain is never missed (wait returns not_equal).
+//
+// Why the main thread mines too: a consumer thread of its own would be an (N + 1)-th thread on
+// N cores. Each coin would wake it on a core a producer is using (a futex wake that preempts
+// the producer), and it would spin and yield in the parking lot before sleeping again; with
+// the main thread draining between blocks (every 65536 draws, a few ms) nothing is woken while
+// the producers run, and the same N threads mine as in `plain`.
 void run_ring(const Options& o, Printer& out) {
   const happycoin::Draws draws(o.seed);
   bobbin::SharedArrayBuffer bell_memory(4);
   std::vector<bobbin::SharedArrayBuffer> rings;
-  for (unsigned k = 0; k < o.threads; ++k)
+  for (unsigned k = 1; k < o.threads; ++k)
     rings.push_back(bobbin::RingBuffer<std::uint64_t>(1024).buffer());
 
   std::vector<std::thread> producers;
-  for (unsigned k = 0; k < o.threads; ++k) {
-    producers.emplace_back([&draws, &o, k, ring_memory = rings[k], bell_memory] {
+  for (unsigned k = 1; k < o.threads; ++k) {
+    producers.emplace_back([&draws, &o, k, ring_memory = rings[k - 1], bell_memory] {
       bobbin::RingBuffer<std::uint64_t> ring(ring_memory);  // this producer's end
       bobbin::Int32Array bell(bell_memory);
       auto ring_bell = [&] {
@@ -282,12 +319,11 @@ void run_ring(const Options& o, Printer& out) {
 
   bobbin::Int32Array bell(bell_memory);
   std::vector<bobbin::RingBuffer<std::uint64_t>> ends;  // the consumer's ends
-  ends.reserve(o.threads);
+  ends.reserve(rings.size());
   for (auto& memory : rings) ends.emplace_back(memory);
   std::size_t open = ends.size();
   std::vector<bool> finished(ends.size(), false);
-  while (open > 0) {
-    const std::int32_t seen = atomics::load(bell, 0);
+  auto drain = [&] {
     for (std::size_t k = 0; k < ends.size(); ++k) {
       if (finished[k]) continue;
       const bool closed = ends[k].closed();  // read before draining: a closed ring gets no more
@@ -297,6 +333,14 @@ void run_ring(const Options& o, Printer& out) {
         --open;
       }
     }
+  };
+  // The main thread's own share, its coins printed directly, the rings drained between blocks.
+  mine_counted(
+      draws, happycoin::part(o.iterations, o.threads, 0), [&](std::uint64_t n) { out.coin(n); },
+      drain);
+  while (open > 0) {
+    const std::int32_t seen = atomics::load(bell, 0);
+    drain();
     if (open > 0) atomics::wait(bell, 0, seen);
   }
   for (auto& producer : producers) producer.join();

@@ -88,11 +88,22 @@
 // (which spins and yields a little more before sleeping). A parked thread also wakes on its
 // own, at intervals growing from 1 ms to 64 ms while nothing happens, to steal the "next"
 // actor of a thread that has not started a batch since its last look: a blocked or long
-// handler cannot strand the actor behind it while another thread is free. Bounded mailboxes add a counter of
-// queued messages; a full `block` mailbox parks senders on that counter.
+// handler cannot strand the actor behind it while another thread is free. Bounded mailboxes add a
+// counter of queued messages; a full `block` mailbox parks senders on that counter.
 //
-// Lifetime: ActorSystem is neither copyable nor movable. Actors and the scheduler state are reference-counted, so refs, in-flight
-// sends and promises stay valid after the system is gone.
+// Envelopes: a tell's envelope is the link, two flags and the message (16 bytes for an int);
+// only an ask's carries the resolver. Each sending thread carves envelopes one after another
+// out of a 16 KiB slab of its own (a pointer bump, no allocator call); the handling thread
+// frees one with a decrement of its slab's live count, and the last of the frees and the
+// sender's retirement of the full slab recycles it (up to 128 spare slabs, 2 MiB, are kept for
+// reuse process-wide; the rest go back to the allocator). So a fan-in's backlog lies in
+// address order per sender, which the actor walks at prefetch speed, and the senders' memory
+// never crosses threads through malloc's arenas. A slab lives while any envelope in it does;
+// each thread that sends holds one until it exits. Envelopes over 1 KiB or over-aligned, and
+// sends from a thread that is running its thread_local destructors, use operator new.
+//
+// Lifetime: ActorSystem is neither copyable nor movable. Actors and the scheduler state are
+// reference-counted, so refs, in-flight sends and promises stay valid after the system is gone.
 //
 // Thread safety: every member of ActorRef and ActorSystem may be called from any thread.
 //
@@ -102,11 +113,16 @@
 // happens-before the next one on the same actor, wherever it runs (the actor passes between
 // threads through the run queue's lock, or through its `head` word: the idle CAS is a release,
 // and the send that finds the actor idle reads it with an acq_rel CAS before it queues the
-// actor, or a thread's "next" slot, which only that thread touches). Settling an ask's promise orders as promise.hpp says.
-// No wake-up is lost, by the store-buffering argument: a waiter (idle thread, blocked sender)
-// announces itself with a seq_cst increment and re-checks the state (seq_cst) inside the
-// parking lot's validate; the other side changes the state with a seq_cst operation and then
-// reads the waiter count (seq_cst).
+// actor, or a thread's "next" slot, which only that thread touches). Settling an ask's promise
+// orders as promise.hpp says. No wake-up is lost, by the store-buffering argument: a waiter (idle
+// thread, blocked sender) announces itself with a seq_cst increment and re-checks the state
+// (seq_cst) inside the parking lot's validate; the other side changes the state with a seq_cst
+// operation and then reads the waiter count (seq_cst).
+// Envelope slabs: a slab's blocks are written only by its sending thread until sent (published
+// by the `head` CAS above) and by the handler after; every free and the retirement is an acq_rel
+// decrement of the slab's count, so the one that reaches zero has all earlier uses of the slab
+// happen-before its recycling, and a recycled slab passes to its next owner under the spare
+// list's lock.
 #pragma once
 
 #include <atomic>
@@ -130,6 +146,21 @@
 #include "errors.hpp"
 #include "parking_lot.hpp"
 #include "promise.hpp"
+
+// AddressSanitizer builds poison envelope slabs' free blocks (see EnvelopeSlabs).
+#if defined(__SANITIZE_ADDRESS__)
+#define BOBBIN_ACTOR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BOBBIN_ACTOR_ASAN 1
+#endif
+#endif
+#ifndef BOBBIN_ACTOR_ASAN
+#define BOBBIN_ACTOR_ASAN 0
+#endif
+#if BOBBIN_ACTOR_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace bobbin {
 
@@ -160,6 +191,8 @@ struct ActorCore;
 // A message in a mailbox; the typed envelope derives from it.
 struct ActorEnvelopeBase {
   ActorEnvelopeBase* next = nullptr;
+  bool ask = false;     // an ActorAskEnvelope (carries a resolver)
+  bool pooled = false;  // in an envelope slab (see EnvelopeSlabs), not from operator new
 };
 
 // How many messages an actor handles before it lets another run; how many times in a row a
@@ -681,12 +714,210 @@ inline void ActorScheduler::run_thread(std::shared_ptr<ActorScheduler> self,
   current_actor_worker() = nullptr;
 }
 
+// Envelope memory. Each sending thread carves its envelopes one after another out of a slab of
+// its own (kEnvelopeSlab bytes, aligned to its size), so a send is a pointer bump and the
+// actor walks a backlog in address order (the hardware prefetcher follows it) instead of
+// chasing blocks the allocator scattered. The slab's header counts its live envelopes: the
+// handling thread frees one with a decrement (found by masking the address), and the sender
+// retires a full slab by subtracting the bias the count started with, so the count reaches 0
+// exactly once, after the last free and the retirement, whoever comes last recycles the slab
+// (a few are kept for reuse). A slab lives while any envelope in it does. Threads that are
+// exiting, and envelopes too large for a slab, use operator new.
+inline constexpr std::size_t kEnvelopeSlab = std::size_t{16} * 1024;
+inline constexpr std::size_t kEnvelopeSlabMax = 1024;  // larger envelopes use operator new
+inline constexpr unsigned kEnvelopeSpareSlabs = 128;  // 2 MiB
+
+// A slab's header (its first cache line; envelopes follow).
+struct alignas(64) EnvelopeSlab {
+  std::atomic<std::uint64_t> live{0};  // bias - frees, until retired; then carved - frees
+  EnvelopeSlab* next_spare = nullptr;  // in the spare list
+};
+
+// Recycled slabs, process-wide.
+struct EnvelopeSpareSlabs {
+  WordLock lock;
+  EnvelopeSlab* slabs = nullptr;
+  unsigned count = 0;
+};
+static_assert(std::is_trivially_destructible_v<EnvelopeSpareSlabs>);
+
+class EnvelopeSlabs {
+ public:
+  // `size` bytes aligned to 16 (`size` at most kEnvelopeSlabMax, a multiple of 16), or null:
+  // then the caller uses operator new. Throws std::bad_alloc.
+  static void* allocate(std::size_t size) {
+    Local& l = local;
+    if (l.end - l.cursor < static_cast<std::ptrdiff_t>(size)) [[unlikely]] {
+      if (!refill(l)) return nullptr;
+    }
+    void* p = l.cursor;
+    l.cursor += size;
+    ++l.carved;
+    poison(p, size, false);
+    return p;
+  }
+
+  // Frees a block of `size` bytes from allocate(), on any thread.
+  static void deallocate(void* p, std::size_t size) noexcept {
+    poison(p, size, true);
+    auto* s = reinterpret_cast<Slab*>(reinterpret_cast<std::uintptr_t>(p) &
+                                      ~(std::uintptr_t{kEnvelopeSlab} - 1));
+    // acq_rel: the release orders our use of the block before the recycling; the acquire,
+    // if we are last, pairs with every other release (the retirement's and the frees').
+    if (s->live.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle(s);
+  }
+
+ private:
+  using Slab = EnvelopeSlab;
+  using Spares = EnvelopeSpareSlabs;
+  static constexpr std::uint64_t kBias = std::uint64_t{1} << 62;
+  static_assert(kEnvelopeSlab > sizeof(Slab) + kEnvelopeSlabMax);
+
+  // AddressSanitizer: blocks not carved yet, or freed, are poisoned, so a use after free of an
+  // envelope is still reported although the slab stays allocated.
+  static void poison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t size,
+                     [[maybe_unused]] bool on) noexcept {
+#if BOBBIN_ACTOR_ASAN
+    if (on) {
+      __asan_poison_memory_region(p, size);
+    } else {
+      __asan_unpoison_memory_region(p, size);
+    }
+#endif
+  }
+
+  enum : unsigned char { kNew, kLive, kGone };
+  struct Local {
+    char* cursor;
+    char* end;
+    Slab* slab;
+    std::uint64_t carved;  // blocks handed out from `slab`
+    unsigned char state;
+  };
+  // Retires this thread's slab at its exit.
+  struct Guard {
+    Guard() noexcept { local.state = kLive; }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard() {
+      local.state = kGone;
+      retire(local);
+    }
+  };
+
+  // Constant-initialized and trivially destructible: usable from any thread at any time,
+  // during static destruction too, and nothing to allocate.
+  static Spares& spares() noexcept { return spare_slabs; }
+
+  static void retire(Local& l) noexcept {
+    Slab* s = std::exchange(l.slab, nullptr);
+    l.cursor = l.end = nullptr;
+    if (s == nullptr) return;
+    const std::uint64_t unused = kBias - l.carved;
+    // acq_rel: as in deallocate().
+    if (s->live.fetch_sub(unused, std::memory_order_acq_rel) == unused) recycle(s);
+  }
+
+  static void recycle(Slab* s) noexcept {
+    Spares& sp = spares();
+    sp.lock.lock();
+    if (sp.count < kEnvelopeSpareSlabs) {
+      s->next_spare = sp.slabs;
+      sp.slabs = s;
+      ++sp.count;
+      s = nullptr;
+    }
+    sp.lock.unlock();
+    if (s != nullptr) {
+      poison(s + 1, kEnvelopeSlab - sizeof(Slab), false);
+      s->~Slab();
+      ::operator delete(static_cast<void*>(s), std::align_val_t{kEnvelopeSlab});
+    }
+  }
+
+  // Retires the current slab and starts another; false if this thread keeps none (exiting).
+  [[gnu::noinline]] static bool refill(Local& l) {
+    if (l.state == kGone) return false;
+    if (l.state == kNew) {
+      thread_local Guard guard;  // its destructor retires the last slab
+      static_cast<void>(guard);
+    }
+    retire(l);
+    Spares& sp = spares();
+    sp.lock.lock();
+    Slab* s = sp.slabs;
+    if (s != nullptr) {
+      sp.slabs = s->next_spare;
+      --sp.count;
+    }
+    sp.lock.unlock();
+    if (s == nullptr) {
+      s = ::new (::operator new(kEnvelopeSlab, std::align_val_t{kEnvelopeSlab})) Slab;
+    }
+    // relaxed: pairs with nothing; the slab is ours alone until a block of it is sent (the
+    // send publishes it) or it is retired (an acq_rel RMW of this count).
+    s->live.store(kBias, std::memory_order_relaxed);
+    l.slab = s;
+    l.carved = 0;
+    l.cursor = reinterpret_cast<char*>(s) + sizeof(Slab);
+    poison(l.cursor, kEnvelopeSlab - sizeof(Slab), true);  // until carved
+    l.end = reinterpret_cast<char*>(s) + kEnvelopeSlab;
+    return true;
+  }
+
+  static constinit inline thread_local Local local{nullptr, nullptr, nullptr, 0, kNew};
+  static constinit inline Spares spare_slabs{};
+};
+
+// Envelope `E` built from `args`, in a slab when it fits (E::pooled says which).
+template <class E, class... Args>
+E* new_envelope(Args&&... args) {
+  constexpr std::size_t size = (sizeof(E) + 15) / 16 * 16;
+  if constexpr (alignof(E) <= 16 && size <= kEnvelopeSlabMax) {
+    if (void* p = EnvelopeSlabs::allocate(size)) {
+      E* e = nullptr;
+      try {
+        e = ::new (p) E(std::forward<Args>(args)...);
+      } catch (...) {
+        EnvelopeSlabs::deallocate(p, size);
+        throw;
+      }
+      e->pooled = true;
+      return e;
+    }
+  }
+  return new E(std::forward<Args>(args)...);
+}
+
+// Destroys and frees an envelope from new_envelope<E>.
+template <class E>
+void delete_envelope(E* e) noexcept {
+  if (e->pooled) {
+    e->~E();
+    EnvelopeSlabs::deallocate(e, (sizeof(E) + 15) / 16 * 16);
+  } else {
+    delete e;
+  }
+}
+
+// A tell's envelope: the message and the link only, so that a fan-in's backlog, which the
+// actor walks twice (reversing, then handling), spans as few cache lines as it can.
 template <class Msg, class R>
-struct ActorEnvelope final : ActorEnvelopeBase {
+struct ActorEnvelope : ActorEnvelopeBase {
   template <class M>
-  ActorEnvelope(M&& m, Resolver<R> r) : msg(std::forward<M>(m)), reply(std::move(r)) {}
+  explicit ActorEnvelope(M&& m) : msg(std::forward<M>(m)) {}
   Msg msg;
-  Resolver<R> reply;  // empty for a tell
+};
+
+// An ask's envelope: also the resolver of the asker's promise.
+template <class Msg, class R>
+struct ActorAskEnvelope final : ActorEnvelope<Msg, R> {
+  template <class M>
+  ActorAskEnvelope(M&& m, Resolver<R> r) : ActorEnvelope<Msg, R>(std::forward<M>(m)),
+                                           reply(std::move(r)) {
+    this->ask = true;
+  }
+  Resolver<R> reply;
 };
 
 // The typed half of an actor that senders see.
@@ -694,6 +925,16 @@ template <class Msg, class R>
 struct ActorCell : ActorCore {
   using ActorCore::ActorCore;
   using Env = ActorEnvelope<Msg, R>;
+  using AskEnv = ActorAskEnvelope<Msg, R>;
+
+  // Frees an envelope by its dynamic type (no virtual destructor: the `ask` flag tells).
+  static void destroy(Env* e) noexcept {
+    if (e->ask) {
+      delete_envelope(static_cast<AskEnv*>(e));
+    } else {
+      delete_envelope(e);
+    }
+  }
 
   // Sends `msg` (with `reply` for an ask). On anything but `sent`, `msg` is left in a valid
   // state (possibly moved from).
@@ -703,13 +944,17 @@ struct ActorCell : ActorCore {
     if (admitted != Sent::sent) return admitted;
     Env* e = nullptr;
     try {
-      e = new Env(std::forward<M>(msg), std::move(reply));
+      if (reply.valid()) {
+        e = new_envelope<AskEnv>(std::forward<M>(msg), std::move(reply));
+      } else {
+        e = new_envelope<Env>(std::forward<M>(msg));
+      }
     } catch (...) {
       if (bounded()) unreserve();
       throw;
     }
     if (!push(e)) {
-      delete e;
+      destroy(e);
       if (bounded()) unreserve();
       return Sent::closed;
     }
@@ -720,20 +965,21 @@ struct ActorCell : ActorCore {
   void drop(ActorEnvelopeBase* base, bool full) noexcept {
     Env* e = static_cast<Env*>(base);
     dropped.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    if (e->reply.valid()) {
+    if (e->ask) {
+      Resolver<R>& reply = static_cast<AskEnv*>(e)->reply;
       try {
         if (full) {
-          e->reply.reject(std::make_exception_ptr(
+          reply.reject(std::make_exception_ptr(
               QueueFullError("bobbin::ActorRef: message dropped from a full mailbox")));
         } else {
-          e->reply.reject(std::make_exception_ptr(
+          reply.reject(std::make_exception_ptr(
               ClosedError("bobbin::ActorRef: the actor stopped before this message")));
         }
       } catch (...) {
         // Out of memory for the error: the promise stays pending.
       }
     }
-    delete e;
+    destroy(e);
   }
 };
 
@@ -742,6 +988,7 @@ template <class Msg, class R, class H>
 struct HandlerCell final : ActorCell<Msg, R> {
   using Base = ActorCell<Msg, R>;
   using Env = ActorEnvelope<Msg, R>;
+  using AskEnv = ActorAskEnvelope<Msg, R>;
 
   HandlerCell(std::shared_ptr<ActorScheduler> s, const ActorOptions& o, H h)
       : Base(std::move(s), o) {
@@ -768,23 +1015,29 @@ struct HandlerCell final : ActorCell<Msg, R> {
   }
 
   void deliver(Env* e) noexcept {
+    if (!e->ask) [[likely]] {
+      try {
+        static_cast<void>(std::invoke(*handler, std::move(e->msg)));
+      } catch (...) {
+        supervise(std::current_exception());
+      }
+      delete_envelope(e);
+      return;
+    }
+    AskEnv* a = static_cast<AskEnv*>(e);
     try {
       if constexpr (std::is_void_v<R>) {
-        std::invoke(*handler, std::move(e->msg));
-        if (e->reply.valid()) e->reply.resolve();
+        std::invoke(*handler, std::move(a->msg));
+        a->reply.resolve();
       } else {
-        if (e->reply.valid()) {
-          e->reply.resolve(std::invoke(*handler, std::move(e->msg)));
-        } else {
-          static_cast<void>(std::invoke(*handler, std::move(e->msg)));
-        }
+        a->reply.resolve(std::invoke(*handler, std::move(a->msg)));
       }
     } catch (...) {
       std::exception_ptr error = std::current_exception();
-      if (e->reply.valid()) e->reply.reject(error);
+      a->reply.reject(error);
       supervise(std::move(error));
     }
-    delete e;
+    delete_envelope(a);
   }
 
   void supervise(std::exception_ptr error) noexcept {
@@ -940,7 +1193,8 @@ class ActorRef {
 class ActorSystem {
  public:
   // `threads` scheduler threads; 0 throws RangeError.
-  explicit ActorSystem(std::size_t threads) : scheduler_(std::make_shared<detail::ActorScheduler>()) {
+  explicit ActorSystem(std::size_t threads)
+      : scheduler_(std::make_shared<detail::ActorScheduler>()) {
     if (threads == 0) throw RangeError("bobbin::ActorSystem: needs at least one thread");
     scheduler_->workers = std::make_unique<detail::ActorWorker[]>(threads);
     scheduler_->worker_count = threads;

@@ -86,8 +86,9 @@
 //   (d) either side may call close(), from any thread, any number of times.
 //
 // Lifetime: the two ports share the channel state; each message lives in one heap node from
-// post to delivery. A listener or close callback runs on the loop it was attached on and must
-// not outlive what it captures.
+// post to delivery (node memory is recycled from receiver to sender, a bounded amount). A
+// listener or close callback runs on the loop it was attached on and must not outlive what it
+// captures.
 //
 // Thread safety: post_message, close, closed and the receive family may be called from any
 // thread, concurrently. on_message, off_message, on_close, start, ref, unref belong to the
@@ -95,9 +96,9 @@
 //
 // Memory ordering: everything the sender did before a post_message that returned true
 // happens-before the receiver gets the message (listener, receive or try_receive): the node is
-// linked and unlinked under the queue's lock (release/acquire). Closing happens-before the
-// peer's receive() returning nullopt and its close event. Blocked receivers follow the parking
-// lot's store-buffering rule (see detail/port_queue.hpp).
+// linked under the queue's lock and moved to the receivers' batch under it (release/acquire).
+// Closing happens-before the peer's receive() returning nullopt and its close event. Blocked
+// receivers follow the parking lot's store-buffering rule (see detail/port_queue.hpp).
 #pragma once
 
 #include <array>
@@ -263,6 +264,12 @@ class MessagePort {
   using send_type = Send;
   using recv_type = Recv;
 
+ private:
+  // Largest message a clone copies under the queue's lock (when its copy cannot throw).
+  static constexpr std::size_t kInlineClone = 64;
+
+ public:
+
   MessagePort(MessagePort&& other) noexcept
       : out_(std::move(other.out_)), in_(std::move(other.in_)) {}
   MessagePort& operator=(MessagePort&& other) noexcept {
@@ -285,8 +292,14 @@ class MessagePort {
                   "(copied); transfer it with std::move");
     if (!out_ || out_->closed()) return false;
     detail::check_clone(message);
-    auto* node = new detail::PortNode<Send>(message);
-    return out_->push(node);
+    if constexpr (std::is_nothrow_copy_constructible_v<Send> && sizeof(Send) <= kInlineClone) {
+      // A small copy that cannot throw is made under the queue's lock, into a recycled node.
+      return out_->emplace_if_open(
+          [&](void* raw) noexcept { return ::new (raw) detail::PortNode<Send>(message); });
+    } else {
+      auto* node = new detail::PortNode<Send>(message);
+      return out_->push(node);
+    }
   }
 
   // Transfers `message` (moves it) to the peer. On false (closed) `message` is left untouched.
@@ -297,13 +310,11 @@ class MessagePort {
     detail::check_transfer(std::as_const(message));
     if constexpr (detail::is_message_port<Send>::value) detail::PortAccess::unbind(message);
     if constexpr (std::is_nothrow_move_constructible_v<Send>) {
-      // Reserve the node first; move into it only once the queue is known to be open.
-      void* raw = ::operator new(sizeof(detail::PortNode<Send>));
-      bool ok = false;
-      ok = out_->push_if_open(
-          [&]() noexcept { return ::new (raw) detail::PortNode<Send>(std::move(message)); });
-      if (!ok) ::operator delete(raw);
-      return ok;
+      // Move into the node (a recycled one when there is one) only once the queue is known to
+      // be open, under its lock.
+      return out_->emplace_if_open([&](void* raw) noexcept {
+        return ::new (raw) detail::PortNode<Send>(std::move(message));
+      });
     } else {
       auto* node = new detail::PortNode<Send>(std::move(message));
       return out_->push(node);

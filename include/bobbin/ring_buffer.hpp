@@ -49,17 +49,32 @@
 // copy of the other side's index and re-reads the shared one only when its copy says full
 // (empty); it publishes its own index with a release store and then reads the other side's
 // sleeper count, which lives on the line it has just written: the wake-up check adds no cache
-// traffic and no fence to a push or pop.
+// traffic and no fence to a push or pop. try_push/try_pop re-read the other index at once
+// when the copy runs out; push/pop go to their slow path instead, which looks at it at once
+// and then may wait for a batch (below).
 //
-// Blocking: a side that finds the ring full (empty) spins on the other side's index first,
-// looking at it sparingly (each look takes the line from its writer). A blocked producer waits
-// during the first half of that spin for a batch of free slots (a quarter of the ring, at most
-// 256) rather than one, so producer and consumer stop trading the tail's cache line on every
-// element when the ring runs full; after that any free slot will do. Then it
-// announces itself in its sleeper count, makes that announcement and the other side's stores
-// meet (below), and parks on the address of the index it waits for, with a validation that
-// re-reads that index and the closed flag. A side that publishes and sees a sleeper count
-// above zero wakes the key. close() wakes both keys unconditionally.
+// Blocking: a side that finds the ring full (empty) looks at the other side's index, then
+// spins on it (a bounded spin, then a few yields of its time slice), then parks. How it spins
+// adapts, per side, to the other side:
+//   - a hand-off (the other side publishes one element or slot, then waits for us): look after
+//     every pause, as promptly as a pure spinner would;
+//   - streaming (the other side publishes many in a row): during the first half of the spin
+//     wait for a batch, looking only every few pauses (each look takes the index's line from
+//     its writer). A producer then refills only once a batch of slots is free, and a consumer
+//     starts draining only once a batch of elements is there, so neither works in the cache
+//     line of slots the other is writing or reading, and the index lines are traded once per
+//     batch rather than once per element. Any one element (slot) is enough after that half,
+//     or as soon as a look finds the other side has not moved since the previous look:
+//     a lone element pushed before the producer goes idle reaches a blocked consumer within
+//     the bounded spin, or wakes it from its park (every push publishes head at once).
+// The batch a side asks for (`want`) doubles, up to a quarter of the ring (at most 256 slots
+// for the producer, 512 bytes of elements for the consumer), whenever a look finds it and more
+// than one; it halves when it waited for a batch in vain. A hand-off (one at
+// a time) therefore keeps it at 1. A side that still waits after the spin announces itself in
+// its sleeper count, makes that announcement and the other side's stores meet (below), and
+// parks on the address of the index it waits for, with a validation that re-reads that index
+// and the closed flag. A side that publishes and sees a sleeper count above zero wakes the
+// key. close() wakes both keys unconditionally.
 //
 // Lifetime: the ring lives as long as any buffer handle or RingBuffer object refers to it.
 //
@@ -94,6 +109,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <thread>
 #include <type_traits>
 
 #include "detail/platform.hpp"
@@ -166,19 +182,17 @@ class RingBuffer {
     // relaxed: only the producer writes head.
     const std::uint64_t h = head_ref().load(std::memory_order_relaxed);
     if (free_at(h) == 0 && !refresh_tail(h, 1)) return false;
-    if (closed_ref().load(std::memory_order_relaxed) != 0) return false;  // relaxed: a hint;
-    // a push racing close() may land, and pop still drains it.
-    const std::size_t at = producer_slot(h);
-    std::memcpy(slots_ + at * sizeof(T), &value, sizeof(T));
-    producer_.pos = h + 1;
-    producer_.slot = at + 1 == capacity_ ? 0 : at + 1;
-    publish(kHeadAt, h + 1);
-    return true;
+    return put(h, value);
   }
 
   // Appends `value`, waiting while the ring is full; false (and nothing stored) once closed.
+  // When its cached tail says full it goes straight to the slow path, which looks at tail and
+  // may wait for a batch of free slots (see the Blocking paragraph).
   bool push(const T& value) {
-    if (try_push(value)) return true;
+    // relaxed: only the producer writes head.
+    const std::uint64_t h = head_ref().load(std::memory_order_relaxed);
+    if (free_at(h) != 0) [[likely]]
+      return put(h, value);  // false only when closed
     return push_slow(value, detail::kNoDeadline);
   }
 
@@ -223,18 +237,17 @@ class RingBuffer {
     // relaxed: only the consumer writes tail.
     const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);
     if (stored_at(t) == 0 && !refresh_head(t, 1)) return std::nullopt;
-    const std::size_t at = consumer_slot(t);
-    std::array<std::byte, sizeof(T)> bytes;
-    std::memcpy(bytes.data(), slots_ + at * sizeof(T), sizeof(T));
-    consumer_.pos = t + 1;
-    consumer_.slot = at + 1 == capacity_ ? 0 : at + 1;
-    publish(kTailAt, t + 1);
-    return std::bit_cast<T>(bytes);
+    return take(t);
   }
 
   // Removes the oldest element, waiting while the ring is empty; nullopt once closed and empty.
+  // When its cached head says empty it goes straight to the slow path, which looks at head and
+  // may wait for a batch of elements (see the Blocking paragraph).
   std::optional<T> pop() {
-    if (auto value = try_pop()) return value;
+    // relaxed: only the consumer writes tail.
+    const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);
+    if (stored_at(t) != 0) [[likely]]
+      return take(t);
     return pop_slow(detail::kNoDeadline);
   }
 
@@ -307,18 +320,18 @@ class RingBuffer {
 
   // How long a side spins on the ring before it parks, in CPU pause hints: long enough to
   // cover the other side's next publish when both run (a ping-pong round trip), short enough
-  // to cost little when it is not coming. The first look at the other side's index comes only
-  // after a gap (the fast path has just looked): every look takes that index's cache line away
-  // from its writer, and a consumer that looked after each element would make a streaming
-  // producer miss on every push. The gap adapts, per side, between 1 and kMaxGap pauses: it
-  // doubles when the first look already succeeds (the other side is streaming: look later and
-  // find several) and halves when it takes more looks (a hand-off: answer sooner). During the
-  // first half a blocked producer waits for a batch of free slots (at most kMaxBatch) and
-  // looks at tail only every kBatchGap pauses, leaving the consumer's line alone meanwhile.
+  // to cost little when it is not coming. While it waits for a batch (see the Blocking
+  // paragraph) it looks every kBatchGap pauses, during at most the first half; otherwise after
+  // every pause.
   static constexpr int kSpins = 256;
-  static constexpr int kMaxGap = 32;
+  // Then it yields its time slice up to kYields times, looking after each, before it parks:
+  // the other side may just have been descheduled (a hiccup), and parking costs a
+  // process-wide barrier (see publish()) and the other side a wake-up call, which would
+  // also make it more likely to park in turn.
+  static constexpr int kYields = 32;
   static constexpr int kBatchGap = 8;
-  static constexpr std::size_t kMaxBatch = 256;
+  static constexpr std::size_t kMaxBatch = 256;      // free slots, for the producer
+  static constexpr std::size_t kMaxTakeBytes = 512;  // elements' bytes, for the consumer
 
   // Each side's private view, on its own cache line so two threads sharing one object do not
   // falsely share. `slot` is the slot of position `pos`, saving a division per operation.
@@ -326,13 +339,13 @@ class RingBuffer {
     std::uint64_t tail = 0;  // a tail seen earlier: never above the real one
     std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
     std::size_t slot = 0;
-    int gap = 4;  // pauses before the first look when it must wait (see kSpins)
+    std::size_t want = 1;  // free slots it waits for while it spins (see Blocking)
   };
   struct alignas(64) ConsumerCache {
     std::uint64_t head = 0;  // a head seen earlier: never above the real one
     std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
     std::size_t slot = 0;
-    int gap = 4;  // as in ProducerCache
+    std::size_t want = 1;  // elements it waits for while it spins (see Blocking)
   };
 
   static SharedArrayBuffer make_buffer(std::size_t capacity) {
@@ -372,7 +385,9 @@ class RingBuffer {
     base_ = base;
     slots_ = base + kSlotsAt;
     capacity_ = capacity;
-    batch_ = std::clamp<std::size_t>(capacity / 4, 1, kMaxBatch);
+    const std::size_t quarter = std::max<std::size_t>(capacity / 4, 1);
+    max_free_ = std::min(quarter, kMaxBatch);
+    max_stored_ = std::clamp<std::size_t>(kMaxTakeBytes / sizeof(T), 1, quarter);
     asymmetric_ = detail::asymmetric_fence_available();
   }
 
@@ -406,6 +421,30 @@ class RingBuffer {
   }
   std::size_t stored_at(std::uint64_t t) const noexcept {
     return consumer_.head > t ? static_cast<std::size_t>(consumer_.head - t) : 0;
+  }
+
+  // Stores `value` at head `h`, which has a free slot, and publishes it; false (nothing
+  // stored) if the ring is closed.
+  bool put(std::uint64_t h, const T& value) noexcept {
+    if (closed_ref().load(std::memory_order_relaxed) != 0) return false;  // relaxed: a hint;
+    // a push racing close() may land, and pop still drains it.
+    const std::size_t at = producer_slot(h);
+    std::memcpy(slots_ + at * sizeof(T), &value, sizeof(T));
+    producer_.pos = h + 1;
+    producer_.slot = at + 1 == capacity_ ? 0 : at + 1;
+    publish(kHeadAt, h + 1);
+    return true;
+  }
+
+  // Removes the element at tail `t`, which holds one, and publishes the new tail.
+  T take(std::uint64_t t) noexcept {
+    const std::size_t at = consumer_slot(t);
+    std::array<std::byte, sizeof(T)> bytes;
+    std::memcpy(bytes.data(), slots_ + at * sizeof(T), sizeof(T));
+    consumer_.pos = t + 1;
+    consumer_.slot = at + 1 == capacity_ ? 0 : at + 1;
+    publish(kTailAt, t + 1);
+    return std::bit_cast<T>(bytes);
   }
 
   // Re-reads tail; true if at least `want` slots are now free at head `h`.
@@ -482,33 +521,45 @@ class RingBuffer {
     std::atomic_ref<std::uint64_t> count_;
   };
 
-  // Waits for the index at `at` to move so that `ready(minimum)` holds, or for close or the
-  // deadline. Returns false on timeout. `ready(n)` asks for n free slots (n elements); during
-  // the first half of the spin it is asked for `batch` (see the Blocking paragraph), then 1.
-  // `gap` is the side's adaptive first gap (see kSpins).
-  template <class Ready>
-  bool wait(std::size_t at, std::size_t batch, int& gap, Ready ready, detail::Deadline deadline) {
-    int i = gap;
-    for (int j = 0; j < gap; ++j) detail::cpu_relax();
-    if (ready(batch)) {
-      gap = std::min(gap * 2, kMaxGap);
+  // Waits for the index at `at` to move so that `available()` (free slots for the producer,
+  // stored elements for the consumer; anything above zero once closed) is not 0, or for close
+  // or the deadline. Returns false on timeout. `want` is the side's adaptive batch and
+  // `max_want` its bound (see the Blocking paragraph): while want > 1 the first half of the
+  // spin waits for that many, looking every kBatchGap pauses, as long as each look finds the
+  // other side has moved since the last; then any will do.
+  template <class Available>
+  bool wait(std::size_t at, std::size_t& want, std::size_t max_want, Available available,
+            detail::Deadline deadline) {
+    // Found `n` where `want` was asked: more than a hand-off brings, ask for more next time.
+    const auto found = [&](std::size_t n) {
+      if (n > 1 && n >= want) want = std::min(want * 2, max_want);
       return true;
-    }
-    gap = std::max(gap / 2, 1);
-    if (batch > 1) {
+    };
+    std::size_t last = available();  // the first look: at once
+    if (last >= want) return found(last);
+    int i = 0;
+    if (want > 1) {
       for (; i < kSpins / 2; i += kBatchGap) {
         for (int j = 0; j < kBatchGap; ++j) detail::cpu_relax();
-        if (ready(batch)) return true;
+        const std::size_t n = available();
+        if (n >= want) return found(n);
+        if (n == last) break;  // the other side has stopped: wait no longer for a batch
+        last = n;
       }
+      want = std::max<std::size_t>(want / 2, 1);  // it did not come: ask for less
     }
     for (; i < kSpins; ++i) {
       detail::cpu_relax();
-      if (ready(1)) return true;
+      if (const std::size_t n = available(); n != 0) return found(n);
+    }
+    for (int y = 0; y < kYields; ++y) {
+      std::this_thread::yield();
+      if (const std::size_t n = available(); n != 0) return found(n);
     }
     const Sleeping sleeping(ref(at + kSleepersAfter));
     if (asymmetric_) detail::heavy_barrier();  // the sleeper's half (see publish())
-    // seq_cst inside ready(1): the validating re-read of the pattern (see publish()).
-    const auto validate = [&] { return !ready(1); };
+    // seq_cst inside available(): the validating re-read of the pattern (see publish()).
+    const auto validate = [&] { return available() == 0; };
     const auto result =
         parking_lot::park_until(word(at), validate, parking_lot::detail::NoOp{}, deadline);
     if (result == parking_lot::ParkResult::interrupted) {
@@ -524,12 +575,12 @@ class RingBuffer {
       // seq_cst: the validating half of the store-buffering pattern (see publish()).
       // The tail read is also a fresh cache (a tail seen, never above the real one), so the
       // push after the wait need not read it again.
-      const auto ready = [&](std::size_t want) {
-        if (closed_ref().load(std::memory_order_seq_cst) != 0) return true;
+      const auto available = [&]() -> std::size_t {
+        if (closed_ref().load(std::memory_order_seq_cst) != 0) return capacity_;
         producer_.tail = tail_ref().load(std::memory_order_seq_cst);
-        return h - producer_.tail + want <= capacity_;
+        return free_at(h);
       };
-      const bool woke = wait(kTailAt, std::min(batch_, capacity_), producer_.gap, ready, deadline);
+      const bool woke = wait(kTailAt, producer_.want, max_free_, available, deadline);
       if (try_push(value)) return true;
       if (!woke) return false;
     }
@@ -539,11 +590,12 @@ class RingBuffer {
     for (;;) {
       const std::uint64_t t = tail_ref().load(std::memory_order_relaxed);  // relaxed: ours
       // seq_cst: the validating half of the store-buffering pattern (see publish()).
-      const auto ready = [&](std::size_t) {
+      const auto available = [&]() -> std::size_t {
         consumer_.head = head_ref().load(std::memory_order_seq_cst);  // a fresh cache, as above
-        return consumer_.head != t || closed_ref().load(std::memory_order_seq_cst) != 0;
+        if (closed_ref().load(std::memory_order_seq_cst) != 0) return capacity_;
+        return stored_at(t);
       };
-      const bool woke = wait(kHeadAt, 1, consumer_.gap, ready, deadline);
+      const bool woke = wait(kHeadAt, consumer_.want, max_stored_, available, deadline);
       if (auto value = try_pop()) return value;
       // Closed and drained: head is re-read after closed, so nothing published before close()
       // is missed.
@@ -556,8 +608,9 @@ class RingBuffer {
   std::byte* base_ = nullptr;
   std::byte* slots_ = nullptr;
   std::size_t capacity_ = 0;
-  std::size_t batch_ = 1;    // free slots a blocked producer waits for while it spins
-  bool asymmetric_ = false;  // publish with release stores (see publish())
+  std::size_t max_free_ = 1;    // the bound of producer_.want (see Blocking)
+  std::size_t max_stored_ = 1;  // the bound of consumer_.want
+  bool asymmetric_ = false;     // publish with release stores (see publish())
   ProducerCache producer_;
   ConsumerCache consumer_;
 };

@@ -73,10 +73,13 @@
 //
 // How it works: one FIFO (an intrusive list under a spin lock; a queue per thread in the
 // dispatch modes); a task, its promise state and its arguments are one allocation, recycled
-// through small per-thread block caches. An idle thread watches its queue for about
-// BOBBIN_POOL_SPIN_US (50 µs) without telling anyone, then registers as a sleeper and parks in
-// the parking lot; a submitter unparks only when a sleeper is registered, so a busy pool costs
-// no wake-up per task.
+// through per-thread block caches that overflow into a process-wide depot, so blocks freed by
+// pool threads (post() tasks) come back to the submitter without the allocator. An idle thread
+// watches its queue for about BOBBIN_POOL_SPIN_US (50 µs) without telling anyone, then registers
+// as a sleeper and parks in the parking lot; a submitter unparks only when a sleeper is
+// registered, so a busy pool costs no wake-up per task. Per task the pool reads the tick counter
+// once at submission and once at the end (the start is the previous task's end when a thread
+// goes straight on to the next one), which keeps the histograms exact.
 //
 // Lifetime: the pool must outlive every call on it; the destructor waits for accepted tasks. A
 // task must not destroy its own pool. A task with a timeout keeps its record (its arguments
@@ -88,8 +91,10 @@
 // runs (the queue lock's release in push pairs with its acquire in pop); everything the task did
 // happens-before a `get()` or continuation that sees its result (promise.hpp). The counters
 // `submitted_`, the per-thread `completed` counts, `cancelled_`, `closing_`, `armed_`, the
-// queue counts and sleeper counts are seq_cst where
-// two sides must not both miss each other (store-buffering pairs, named at each use).
+// queue counts and sleeper counts are seq_cst where two sides must not both miss each other
+// (store-buffering pairs, named at each use). Task blocks pass between threads through the
+// depot: a batch is pushed with a release CAS and taken (all batches at once, so no ABA) with an
+// acquire exchange, so a block's last use happens-before its reuse.
 #pragma once
 
 #include <algorithm>
@@ -282,10 +287,16 @@ struct Slot;
 
 // Task blocks (a task, its promise state and the shared_ptr control block, one allocation) are
 // recycled through per-thread caches of fixed-size blocks (two size classes): a thread that frees
-// many (the one that drops the promises) allocates the next ones without the allocator. Every
-// block comes from ::operator new, so it may be freed on any thread; each cache is bounded and
-// emptied when its thread exits.
-inline constexpr std::size_t kCacheLimit = 1u << 14;
+// many (the one that drops the promises) allocates the next ones without the allocator. A thread
+// whose cache is full (a pool thread freeing post() tasks it never allocates) hands the surplus
+// in batches to a process-wide depot, from which a thread with an empty cache (the submitter)
+// takes every batch at once: blocks flow back from the freeing threads to the allocating one
+// without the allocator (a cross-thread free costs glibc a locked arena per block). Every block
+// comes from ::operator new, so it may be freed on any thread; each cache and the depot are
+// bounded; a cache is emptied when its thread exits.
+inline constexpr std::size_t kCacheLimit = 1u << 12;  // blocks a thread keeps for itself
+inline constexpr std::size_t kBatch = 256;            // blocks per depot batch
+inline constexpr std::size_t kDepotLimit = 1u << 15;  // blocks the depot keeps (per size class)
 
 // Trivially destructible, so it stays usable while other thread_locals are destroyed; the
 // Reaper empties it at thread exit and later frees bypass it.
@@ -293,9 +304,24 @@ template <std::size_t Size>
 struct BlockCache {
   struct Free {
     Free* next;
+    Free* batch_tail;  // the first block of a depot batch: its last block
+    Free* next_batch;  // the first block of a depot batch: the next batch
+    std::size_t batch_size;
   };
-  Free* head;
+  static_assert(sizeof(Free) <= Size);
+
+  // Batches pushed one at a time and taken all at once (exchange), so no ABA.
+  struct Depot {
+    std::atomic<Free*> top{nullptr};
+    std::atomic<std::size_t> blocks{0};  // a bound, approximate under races
+  };
+  static inline Depot depot{};
+
+  Free* head;  // this thread's blocks
   std::size_t size;
+  Free* spill;  // the batch being filled for the depot (once head holds kCacheLimit)
+  Free* spill_tail;
+  std::size_t spill_size;
   bool closed;
 
   struct Reaper {
@@ -308,27 +334,91 @@ struct BlockCache {
       while (cache->head != nullptr) {
         ::operator delete(std::exchange(cache->head, cache->head->next));
       }
+      while (cache->spill != nullptr) {
+        ::operator delete(std::exchange(cache->spill, cache->spill->next));
+      }
       cache->size = 0;
+      cache->spill_tail = nullptr;
+      cache->spill_size = 0;
     }
   };
 
   static BlockCache& mine() noexcept {
-    thread_local BlockCache cache{nullptr, 0, false};
+    thread_local BlockCache cache{nullptr, 0, nullptr, nullptr, 0, false};
     thread_local Reaper reaper{&cache};
     return cache;
   }
   void* take() {
-    if (head == nullptr) return ::operator new(Size);
+    if (head == nullptr) [[unlikely]] {
+      refill();
+      if (head == nullptr) return ::operator new(Size);
+    }
     --size;
     return std::exchange(head, head->next);
   }
   void give(void* p) noexcept {
-    if (closed || size >= kCacheLimit) {
+    if (closed) [[unlikely]] {
       ::operator delete(p);
       return;
     }
-    head = ::new (p) Free{head};
-    ++size;
+    if (size < kCacheLimit) [[likely]] {
+      head = ::new (p) Free{head, nullptr, nullptr, 0};
+      ++size;
+      return;
+    }
+    spill = ::new (p) Free{spill, nullptr, nullptr, 0};
+    if (spill_tail == nullptr) spill_tail = spill;
+    if (++spill_size == kBatch) hand_over();
+  }
+
+ private:
+  [[gnu::noinline]] void refill() noexcept {
+    if (spill != nullptr) {  // our own batch in the making
+      head = std::exchange(spill, nullptr);
+      size = std::exchange(spill_size, 0);
+      spill_tail = nullptr;
+      return;
+    }
+    if (depot.top.load(std::memory_order_relaxed) == nullptr) return;  // relaxed: a hint
+    // acquire: pairs with hand_over()'s release CAS (the batch's links, and the blocks' last
+    // use on the freeing thread, happen-before we reuse them).
+    Free* b = depot.top.exchange(nullptr, std::memory_order_acquire);
+    std::size_t n = 0;
+    Free* last = nullptr;
+    while (b != nullptr) {
+      Free* const next = b->next_batch;
+      n += b->batch_size;
+      if (last == nullptr) {
+        head = b;
+      } else {
+        last->next = b;
+      }
+      last = b->batch_tail;
+      b = next;
+    }
+    if (last != nullptr) last->next = nullptr;
+    size = n;
+    depot.blocks.fetch_sub(n, std::memory_order_relaxed);  // relaxed: a bound, no data
+  }
+  // A full batch: to the depot while it has room, else to the allocator.
+  [[gnu::noinline]] void hand_over() noexcept {
+    Free* const first = std::exchange(spill, nullptr);
+    Free* const last = std::exchange(spill_tail, nullptr);  // the first block spilled
+    const std::size_t n = std::exchange(spill_size, 0);
+    // relaxed: a bound, no data (a race may overshoot it by a few batches).
+    if (depot.blocks.load(std::memory_order_relaxed) >= kDepotLimit) {
+      for (Free* f = first; f != nullptr;) ::operator delete(std::exchange(f, f->next));
+      return;
+    }
+    depot.blocks.fetch_add(n, std::memory_order_relaxed);  // relaxed: as above
+    first->batch_tail = last;
+    first->batch_size = n;
+    Free* top = depot.top.load(std::memory_order_relaxed);  // relaxed: the CAS decides
+    do {
+      first->next_batch = top;
+      // release: pairs with refill()'s acquire exchange.
+    } while (!depot.top.compare_exchange_weak(top, first, std::memory_order_release,
+                                              std::memory_order_relaxed));
   }
 };
 

@@ -78,7 +78,11 @@
 // the thread (RAII, Node's `Symbol.asyncDispose`); it also detaches the listeners: none of them
 // runs afterwards (an exit event still pending releases the parent's loop and calls nothing).
 // A `Worker` is movable and not copyable. The worker's `ParentPort`, its data and everything
-// its loop holds are destroyed on the worker's thread before its exit is reported. The
+// its loop holds are destroyed on the worker's thread before its exit is reported. The exit
+// event (and terminate()'s promise) does not wait for the OS thread to end: what follows it on
+// the worker's thread is only the thread's own end (the thread_local destructors, the C
+// library's thread exit), which the destructor (or a move-assignment over the Worker) joins;
+// so a thread_local destructor of the worker's may still be running while `on_exit` runs. The
 // control block shared by both sides lives until the last of them lets go.
 //
 // Thread safety: a `Worker` belongs to the thread that constructed it (its listeners run on that
@@ -105,6 +109,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -182,13 +187,14 @@ class WorkerControl {
     return stop_.load(std::memory_order_seq_cst) || exiting_.load(std::memory_order_seq_cst);
   }
 
-  // Asks the worker to stop and wakes it wherever it is parked. Any thread.
-  void request_stop() {
+  // Asks the worker to stop and wakes it wherever it is parked. Any thread. Returns whether
+  // the worker was parked (and is now woken).
+  bool request_stop() {
     lock_.lock();
     stop_.store(true, std::memory_order_seq_cst);
     parking_lot::ThreadHandle handle = handle_;
     lock_.unlock();
-    parking_lot::interrupt(handle);  // an empty handle (not started yet) is a no-op
+    return parking_lot::interrupt(handle);  // an empty handle (not started yet) is a no-op
   }
 
   // terminate(): stops the worker; fulfilled with its exit code when its thread ends (at once
@@ -208,7 +214,11 @@ class WorkerControl {
       throw;
     }
     lock_.unlock();
-    request_stop();
+    if (request_stop()) {
+      // The worker was parked and is now runnable. If it shares this core, the caller's next
+      // wait (its loop spins ~2 us before yielding) would only delay it: yield the core now.
+      std::this_thread::yield();
+    }
     return promise;
   }
 
@@ -274,9 +284,10 @@ class WorkerControl {
   [[nodiscard]] std::exception_ptr uncaught() const noexcept { return error_; }
 
   // Worker thread, last: publishes the code, calls `report()` (which posts the exit event),
-  // then fulfils the terminate() promises.
+  // then fulfils the terminate() promises. Returns whether there were any (someone called
+  // terminate() and is waiting for this exit).
   template <class Report>
-  void finish(int code, Report&& report) noexcept {
+  bool finish(int code, Report&& report) noexcept {
     lock_.lock();
     finished_ = true;
     code_ = code;
@@ -297,6 +308,7 @@ class WorkerControl {
         // allocation failure while dispatching a continuation: nothing more to do
       }
     }
+    return !resolvers.empty();
   }
 
  private:
@@ -674,10 +686,17 @@ class Worker {
       }
     }
     std::exception_ptr failure = core->uncaught();
-    core->finish(code, [&] {
+    const bool awaited = core->finish(code, [&] {
       core->parent_loop->post(
           [c = core, code, failure] { c->deliver_exit(code, failure); });
     });
+    // The exit is reported; what is left is the thread's own end (thread-local destructors, the
+    // C library's thread exit), which the Worker's destructor joins. A terminate() caller is
+    // waiting for this exit: if it shares this core, it would get the core back only once all
+    // of that has run (~10 us), so give the core up once now. Alone on a core this costs one
+    // system call, off the caller's path. (Not after a natural end: a parent that destroys the
+    // Worker right after its exit would then sleep in the join and need one more wake-up.)
+    if (awaited) std::this_thread::yield();
   }
 
   Core& checked() const {

@@ -12,13 +12,16 @@
 //   - no deadlock and no lost wake-up: every receiver returns nullopt once the queue is closed
 //     and drained (a receiver left asleep is an invalid end state).
 //
-// The model follows the code:
-//   push:      lock; if closed: unlock, return false; link the node; unlock;
-//              epoch++ (seq_cst); if waiters != 0 (seq_cst): unpark_one(&waiters)
-//   close:     lock; if closed: unlock, return; closed = true; unlock; epoch++; unpark_all
-//   pop_until: loop { seen = epoch; lock; take the head; done = (no node && closed); unlock;
-//              a node -> return it; done -> return nullopt; waiters++ (seq_cst);
-//              park(validate: epoch == seen); waiters-- }
+// The model follows the code (the inbox `msgs` under qlock, the receivers' batch under plock):
+//   push:      lock; if closed: unlock, return false; was_empty = inbox empty; link the node;
+//              unlock; if was_empty: epoch++ (seq_cst); if waiters != 0 (seq_cst):
+//              unpark_one(&waiters)
+//   close:     plock; lock; if closed: unlock both, return; closed = true; unlock both;
+//              epoch++; unpark_all
+//   pop_until: loop { seen = epoch; plock; if the batch is empty: { lock; move the whole inbox
+//              into the batch; done = (batch empty && closed); unlock }; take the batch's
+//              head; unplock; a node -> return it; done -> return nullopt; waiters++
+//              (seq_cst); park(validate: epoch == seen); waiters-- }
 //   park/unpark: the parking lot as in parking_lot.pml (bucket lock, a queue of registered
 //              receivers, the empty-bucket fast path)
 // Sequentially consistent, as the seq_cst store-buffering pairs named in port_queue.hpp make
@@ -29,7 +32,9 @@
 
 // The queue towards the receivers (port1 -> port2) and the reverse direction's close flag.
 bit qlock = 0;
-chan msgs = [M] of { byte };
+bit plock = 0;
+chan msgs = [M] of { byte };   // the inbox
+chan batch = [M] of { byte };  // the receivers' batch
 bit closed_a = 0;      // closed_ of the queue towards port2
 bit closed_b = 0;      // closed_ of the queue towards port1 (no messages in this model)
 byte epoch = 0;
@@ -65,12 +70,14 @@ inline unpark(all) {
 }
 
 inline close_a() {
+  lock(plock);
   lock(qlock);
   if
-  :: closed_a -> unlock(qlock)
+  :: closed_a -> unlock(qlock); unlock(plock)
   :: else ->
      closed_a = 1;
      unlock(qlock);
+     unlock(plock);
      epoch++;
      unpark(1)
   fi
@@ -80,16 +87,21 @@ inline close_b() { closed_b = 1 }   // its queue is empty and nobody waits on it
 
 proctype Sender() {
   byte i = 1;
+  bit was_empty;
   do
   :: i <= M ->
      lock(qlock);
      if
      :: closed_a -> unlock(qlock); refused++
      :: else ->
+        was_empty = empty(msgs);
         msgs!i;
         accepted++;
         unlock(qlock);
-        epoch++;
+        if
+        :: was_empty -> epoch++
+        :: else -> skip
+        fi;
         if
         :: waiters != 0 -> unpark(0)
         :: else -> skip
@@ -112,14 +124,25 @@ proctype Receiver(byte id) {
   bit got, done;
   do
   :: seen = epoch;
-     lock(qlock);
+     lock(plock);
      got = 0;
+     done = 0;
      if
-     :: nempty(msgs) -> msgs?m; got = 1
-     :: empty(msgs) -> skip
+     :: empty(batch) ->
+        lock(qlock);
+        do
+        :: nempty(msgs) -> msgs?m; batch!m
+        :: empty(msgs) -> break
+        od;
+        done = empty(batch) && closed_a;
+        unlock(qlock)
+     :: nempty(batch) -> skip
      fi;
-     done = !got && closed_a;
-     unlock(qlock);
+     if
+     :: nempty(batch) -> batch?m; got = 1
+     :: empty(batch) -> skip
+     fi;
+     unlock(plock);
      if
      :: got ->
         assert(m > last);                   // FIFO as seen by one receiver
@@ -162,5 +185,5 @@ init {
   assert(received == accepted);
   assert(accepted + refused == M);
   assert(closed_a && closed_b);
-  assert(len(msgs) == 0)
+  assert(len(msgs) == 0 && len(batch) == 0)
 }

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/sanitizers.hpp"
@@ -401,6 +402,70 @@ TEST(ActorStress, SystemDestroyedWhileSendersRun) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(handled.load(), accepted[0] + accepted[1] + accepted[2]);
   }
+}
+
+// Envelope slabs under churn: rounds of short-lived sender threads tell (and ask) several
+// actors whose handlers also tell a downstream actor, so slabs are retired by exiting threads
+// while their envelopes still wait, freed by scheduler threads, and recycled to other senders.
+// Exact accounting and per-sender order at both stages.
+TEST(ActorStress, ShortLivedSendersRecycleEnvelopeSlabs) {
+  constexpr int kSenders = 4;
+  constexpr int kActors = 3;
+  constexpr int kRounds = 6;
+  const int each = 1500 * kScale;  // per sender per actor per round: several slabs per thread
+  ActorSystem actors(2);
+  auto sink_book = std::make_unique<OrderBook>(kActors);
+  OrderBook* sink_book_ptr = sink_book.get();
+  auto sink = actors.spawn<Msg>([sink_book_ptr](Msg m) { sink_book_ptr->see(m); });
+  std::vector<std::unique_ptr<OrderBook>> books;
+  std::vector<bobbin::ActorRef<Msg, int>> refs;
+  std::vector<int> forwarded(kActors, 0);  // each actor's own counter
+  for (int a = 0; a < kActors; ++a) {
+    books.push_back(std::make_unique<OrderBook>(kSenders * kRounds));
+    OrderBook* book = books.back().get();
+    int* next = &forwarded[static_cast<std::size_t>(a)];
+    refs.push_back(actors.spawn<Msg>([book, sink, a, next](Msg m) {
+      book->see(m);
+      EXPECT_TRUE(sink.tell(Msg{a, (*next)++}));
+      return m.seq;
+    }));
+  }
+  std::int64_t ask_errors = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::thread> threads;
+    std::vector<std::int64_t> wrong(kSenders, 0);
+    for (int s = 0; s < kSenders; ++s) {
+      threads.emplace_back([&, s] {
+        const int sender = round * kSenders + s;
+        std::vector<std::pair<bobbin::Promise<int>, int>> asks;
+        for (int i = 0; i < each; ++i) {
+          for (int a = 0; a < kActors; ++a) {
+            if (i % 64 == s) {
+              asks.emplace_back(refs[static_cast<std::size_t>(a)].ask(Msg{sender, i}), i);
+            } else {
+              ASSERT_TRUE(refs[static_cast<std::size_t>(a)].tell(Msg{sender, i}));
+            }
+          }
+        }
+        for (auto& [p, i] : asks) {
+          if (p.get() != i) ++wrong[static_cast<std::size_t>(s)];
+        }
+      });  // the thread exits with envelopes of its last slab possibly still queued
+    }
+    for (auto& t : threads) t.join();
+    for (std::int64_t w : wrong) ask_errors += w;
+  }
+  for (auto& r : refs) r.stop().get();
+  sink.stop().get();
+  EXPECT_EQ(ask_errors, 0);
+  const std::int64_t per_actor = std::int64_t{kSenders} * kRounds * each;
+  for (auto& b : books) {
+    EXPECT_EQ(b->out_of_order, 0);
+    EXPECT_EQ(b->handled, per_actor);
+  }
+  EXPECT_EQ(sink_book->out_of_order, 0);
+  EXPECT_EQ(sink_book->handled, per_actor * kActors);
+  actors.stop().get();
 }
 
 }  // namespace

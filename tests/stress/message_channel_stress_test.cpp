@@ -241,4 +241,51 @@ TEST(MessageChannelStress, BroadcastManySenders) {
   }
 }
 
+// Several threads block in receive() on the same port while two producers post bursts (the
+// receivers take the queue in batches, so one receiver may hold a batch while the others
+// park). Every accepted message is received exactly once, each receiver sees each producer's
+// messages in order, and every receiver returns nullopt after the close.
+TEST(MessageChannelStress, ManyBlockingReceiversOnOnePort) {
+  constexpr int kReceivers = 3;
+  constexpr int kProducers = 2;
+  const std::uint64_t per_producer = 5000ULL * kScale;
+  MessageChannel<Msg> ch;
+  std::vector<std::vector<Msg>> got(kReceivers);
+  std::vector<std::thread> receivers;
+  for (int r = 0; r < kReceivers; ++r) {
+    receivers.emplace_back([&, r] {
+      while (auto m = ch.port2.receive()) got[static_cast<std::size_t>(r)].push_back(*m);
+    });
+  }
+  std::vector<std::thread> producers;
+  for (int k = 0; k < kProducers; ++k) {
+    producers.emplace_back([&, k] {
+      for (std::uint64_t i = 0; i < per_producer; ++i) {
+        ASSERT_TRUE(ch.port1.post_message(Msg{k, i}));
+        if (i % 64 == 63) std::this_thread::yield();  // bursts: receivers drain and park
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  ch.port1.close();
+  for (auto& t : receivers) t.join();
+  std::vector<std::vector<std::uint64_t>> seqs(kProducers);
+  for (const auto& list : got) {
+    std::vector<std::int64_t> last(kProducers, -1);
+    for (const Msg& m : list) {
+      ASSERT_GE(m.producer, 0);
+      ASSERT_LT(m.producer, kProducers);
+      auto& l = last[static_cast<std::size_t>(m.producer)];
+      ASSERT_LT(l, static_cast<std::int64_t>(m.seq)) << "a receiver saw a producer out of order";
+      l = static_cast<std::int64_t>(m.seq);
+      seqs[static_cast<std::size_t>(m.producer)].push_back(m.seq);
+    }
+  }
+  for (auto& s : seqs) {
+    std::sort(s.begin(), s.end());
+    ASSERT_EQ(s.size(), per_producer);
+    for (std::uint64_t i = 0; i < per_producer; ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
+  }
+}
+
 }  // namespace

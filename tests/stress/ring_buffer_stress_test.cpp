@@ -24,7 +24,15 @@ using namespace std::chrono_literals;
 
 constexpr int kScale = bobbin_test::kStressScale;
 
-enum class Mode { blocking, try_spin, timed, bulk, mixed };
+// bursty: blocking calls with random idle gaps, so that a side that learnt to wait for a batch
+// (a streaming other side) keeps meeting a side that has stopped.
+enum class Mode { blocking, try_spin, timed, bulk, mixed, bursty };
+
+void idle_now_and_then(std::mt19937& rng) {
+  if (rng() % 256 == 0) {
+    for (unsigned i = rng() % 4; i != 0; --i) std::this_thread::yield();
+  }
+}
 
 void produce(RingBuffer<std::uint64_t>& rb, std::uint64_t n, Mode mode, unsigned seed) {
   std::mt19937 rng(seed);
@@ -51,6 +59,11 @@ void produce(RingBuffer<std::uint64_t>& rb, std::uint64_t n, Mode mode, unsigned
         next += rb.write(std::span<const std::uint64_t>(chunk.data(), want));
         break;
       }
+      case Mode::bursty:
+        ASSERT_TRUE(rb.push(next));
+        ++next;
+        idle_now_and_then(rng);
+        break;
       case Mode::mixed:
         break;
     }
@@ -94,6 +107,13 @@ std::uint64_t consume(RingBuffer<std::uint64_t>& rb, std::uint64_t n, Mode mode,
         }
         break;
       }
+      case Mode::bursty: {
+        const auto v = rb.pop();
+        if (!v || *v != expect) return expect;
+        ++expect;
+        idle_now_and_then(rng);
+        break;
+      }
       case Mode::mixed:
         break;
     }
@@ -117,6 +137,18 @@ void run(std::size_t capacity, Mode producer_mode, Mode consumer_mode, std::uint
 
 TEST(RingBufferStress, BlockingPushPop) {
   for (std::size_t cap : {1u, 2u, 64u}) run(cap, Mode::blocking, Mode::blocking, 20000 * kScale);
+}
+
+// Rings large enough for batches (a quarter of the ring above one slot): each side adapts the
+// batch it waits for while the other streams, stops, and streams again.
+TEST(RingBufferStress, BurstyBlockingOnRingsWithBatches) {
+  for (std::size_t cap : {8u, 64u, 1024u}) {
+    run(cap, Mode::bursty, Mode::bursty, 50000 * kScale);
+    run(cap, Mode::blocking, Mode::bursty, 50000 * kScale);
+    run(cap, Mode::bursty, Mode::blocking, 50000 * kScale);
+  }
+  run(1024, Mode::blocking, Mode::try_spin, 50000 * kScale);
+  run(1024, Mode::try_spin, Mode::blocking, 50000 * kScale);
 }
 
 TEST(RingBufferStress, TrySpinVariants) {
@@ -148,6 +180,29 @@ TEST(RingBufferStress, CloseAfterTheLastPushDrainsEverything) {
   for (int round = 0; round < 200 * kScale; ++round) {
     RingBuffer<std::uint64_t> rb(2);
     const std::uint64_t n = static_cast<std::uint64_t>(round % 5);
+    std::uint64_t received = 0;
+    bool ended = false;
+    std::thread consumer([&] {
+      while (auto v = rb.pop()) {
+        if (*v != received) return;
+        ++received;
+      }
+      ended = true;
+    });
+    for (std::uint64_t i = 0; i < n; ++i) ASSERT_TRUE(rb.push(i));
+    rb.close();
+    consumer.join();
+    EXPECT_TRUE(ended);
+    EXPECT_EQ(received, n);
+  }
+}
+
+// The same with a ring large enough for batches, the consumer likely waiting for one when
+// close() lands.
+TEST(RingBufferStress, CloseDrainsABatchingConsumer) {
+  for (int round = 0; round < 200 * kScale; ++round) {
+    RingBuffer<std::uint64_t> rb(256);
+    const std::uint64_t n = static_cast<std::uint64_t>(round % 7) * 100;
     std::uint64_t received = 0;
     bool ended = false;
     std::thread consumer([&] {

@@ -235,3 +235,36 @@ TEST(ThreadPoolStress, ManySubmittersExactSum) {
   }  // the destructor waits for the posted tasks
   EXPECT_EQ(sum.load(), expected);
 }
+
+// The per-thread queues of the dispatch modes under several submitters; the blocks of posted
+// tasks, freed on the pool threads, come back to the submitters through the block depot.
+TEST(ThreadPoolStress, DispatchModesManySubmittersExactSum) {
+  const int per = 8000 * bobbin_test::kStressScale;
+  for (auto mode : {bobbin::Dispatch::round_robin, bobbin::Dispatch::least_busy}) {
+    std::atomic<std::uint64_t> sum{0};
+    std::uint64_t expected = 0;
+    {
+      bobbin::ThreadPool pool({.max_threads = 2, .dispatch = mode});
+      std::vector<std::thread> submitters;
+      for (int s = 0; s < 3; ++s) {
+        submitters.emplace_back([&, s] {
+          std::vector<bobbin::Promise<std::uint64_t>> mine;
+          for (int i = 0; i < per; ++i) {
+            const auto v = static_cast<std::uint64_t>(s * per + i);
+            if (i % 3 != 0) {
+              pool.post([&sum, v] { sum.fetch_add(v); });
+            } else {
+              mine.push_back(pool.run([v] { return v; }));
+            }
+          }
+          for (auto& p : mine) sum.fetch_add(p.get());
+        });
+      }
+      for (auto& t : submitters) t.join();
+      for (int s = 0; s < 3; ++s) {
+        for (int i = 0; i < per; ++i) expected += static_cast<std::uint64_t>(s * per + i);
+      }
+    }  // the destructor waits for the posted tasks
+    EXPECT_EQ(sum.load(), expected);
+  }
+}

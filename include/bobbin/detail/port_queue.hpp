@@ -7,20 +7,33 @@
 //
 //   auto q = std::make_shared<PortQueue<T>>(PortQueue<T>::on_close_drain);
 //   q->push(make_node(value));           // any thread; false (node destroyed) once closed
+//   q->emplace_if_open(make);            // any thread; make(void*) builds the node in place
 //   q->try_pop();  q->pop_until(d);      // any thread; pop_until parks in the parking lot
 //   q->set_listener(fn);  q->clear_listener();  q->set_on_close(fn);  q->start();
 //   q->ref();  q->unref();  q->has_ref();           // the receiver's thread
 //   q->close();                          // any thread, idempotent
 //   q->detach();                         // the receiving handle is gone: drop callbacks and refs
 //
-// Design: a singly linked list of heap nodes (one per message: the node *is* the message, no
-// std::function or shared_ptr per message) under a WordLock whose critical sections are a few
-// pointer updates. A receiver bound to an event loop (by a listener, `start`, `on_close` or
-// `ref`) gets one posted "deliver" task per batch: `scheduled_` says a task is already on its
-// way, so a burst of posts costs one loop post. The task delivers one message, re-checking the
-// listener first (so removing it pauses delivery at once and nothing is dropped), then chains
-// to the next through a microtask that queues a tick, so the ticks and microtasks a listener
-// queued run before the next message (as in Node, where each message is its own callback).
+// Design: heap nodes (one per message: the node *is* the message, no std::function or
+// shared_ptr per message) in two singly linked lists. Senders append to the *inbox* under
+// `lock_`, a WordLock whose critical sections are a few pointer updates. Receivers (pulls and
+// the deliver task) take from a private *batch* under a second lock, `pop_lock_`; when the
+// batch is empty the receiver moves the whole inbox into it in one short `lock_` section, so
+// a receiver that keeps up touches the senders' lock once per burst, not once per message.
+// Lock order: `pop_lock_` before `lock_`; a sender only ever takes `lock_`. Node memory is
+// recycled: a receiver keeps the emptied nodes of a nothrow-movable T on a spare list and
+// hands them to the senders' side when it next refills its batch, and `emplace_if_open`
+// builds a message in a spare node under the lock, so a steady stream allocates nothing
+// (at most kMaxSpare nodes, BOBBIN_PORT_SPARE_BYTES = 256 KiB by default, are kept on each
+// side after a burst; the rest are freed).
+//
+// A receiver bound to an event loop (by a listener, `start`, `on_close` or `ref`) gets one
+// posted "deliver" task per batch: `scheduled_` says a task is already on its way, so a burst
+// of posts costs one loop post. The task (which takes only `pop_lock_` while the batch holds
+// messages) delivers one message, re-checking the listener first (so removing it pauses
+// delivery at once and nothing is dropped), then chains to the next through a microtask that
+// queues a tick, so the ticks and microtasks a listener queued run before the next message
+// (as in Node, where each message is its own callback).
 // After kBatch messages the chain re-posts itself, so timers and I/O are not starved.
 // When the queue is closed and nothing deliverable is left, the task emits the close event
 // once. Keep-alive: while the receiver is ref'd, bound to a loop and its close event has not
@@ -38,12 +51,19 @@
 // though they are also safe (under the lock) from another.
 //
 // Memory ordering: everything under `lock_` is ordered by it (WordLock acquire/release), so a
-// push happens-before the pop or delivery of its message. The blocking receiver and the
-// pushers follow the parking lot's store-buffering rule: a pusher bumps `epoch_` (seq_cst)
-// after linking the node, then reads `waiters_` (seq_cst); a receiver increments `waiters_`
-// (seq_cst), then its park validation re-reads `epoch_` (seq_cst). Either the pusher sees the
-// waiter and unparks it, or the waiter sees the new epoch and does not sleep. `closed_flag_`
-// mirrors `closed_` for lock-free fast checks; the lock orders the authoritative value.
+// push happens-before the move of its node into the batch, and the batch is handed from
+// receiver to receiver by `pop_lock_`. The blocking receiver and the pushers follow the
+// parking lot's store-buffering rule, with the epoch bumped only by a push that finds the
+// inbox empty (not once per message): a receiver reads `epoch_` (seq_cst), finds batch and
+// inbox empty under the locks, increments `waiters_` (seq_cst), and its park validation
+// re-reads `epoch_` (seq_cst). Since the receiver saw both lists empty, the first push linked
+// after its look finds the inbox empty and bumps `epoch_` (seq_cst) after linking, then reads
+// `waiters_` (seq_cst): either it sees the waiter and unparks one, or the waiter sees the new
+// epoch and does not sleep. Every later push also reads `waiters_` (seq_cst) and unparks one
+// while any is registered, so each message that arrives while receivers sleep wakes one
+// (a woken receiver that finds nothing left parks again). tests/models/port_close.pml checks
+// this protocol. `closed_flag_` mirrors `closed_` for lock-free fast checks; the lock orders
+// the authoritative value.
 #pragma once
 
 #include <atomic>
@@ -52,7 +72,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "../errors.hpp"
@@ -60,6 +82,11 @@
 #include "../parking_lot.hpp"
 #include "platform.hpp"
 #include "word_lock.hpp"
+
+// Node memory a port keeps for reuse, per side (see PortQueue::kMaxSpare); 0 keeps 64 nodes.
+#ifndef BOBBIN_PORT_SPARE_BYTES
+#define BOBBIN_PORT_SPARE_BYTES (std::size_t{256} << 10)
+#endif
 
 namespace bobbin::detail {
 
@@ -81,12 +108,24 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
 
   // Messages delivered per loop task before the task yields to the rest of the loop.
   static constexpr std::size_t kBatch = 256;
+  // Spare nodes kept by the receivers and by the senders' side (each): kSpareBytes worth, and
+  // at least 64.
+  static constexpr std::size_t kSpareBytes = BOBBIN_PORT_SPARE_BYTES;
+  static constexpr std::size_t kMaxSpare =
+      sizeof(Node) * 64 >= kSpareBytes ? 64 : kSpareBytes / sizeof(Node);
+  // Whether emptied nodes are recycled: the value is moved out under the receivers' lock, so
+  // only for a T whose move cannot throw, and for nodes from plain operator new.
+  static constexpr bool kRecycle = std::is_nothrow_move_constructible_v<T> &&
+                                   alignof(Node) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
   explicit PortQueue(CloseMode mode) noexcept : drop_on_close_(mode == on_close_drop) {}
   PortQueue(const PortQueue&) = delete;
   PortQueue& operator=(const PortQueue&) = delete;
   ~PortQueue() {
-    destroy_list(head_);
+    destroy_list(out_head_);
+    destroy_list(in_head_);
+    free_spares(spare_out_);
+    free_spares(spare_in_);
     if (holding_ && loop_) loop_->release_ref();
   }
 
@@ -108,14 +147,57 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
       lock_.unlock();
       return false;
     }
-    Node* node = make();
-    (tail_ != nullptr ? tail_->next : head_) = node;
-    tail_ = node;
-    ++size_;
-    std::shared_ptr<EventLoop> loop = claim_schedule_locked();
+    link_locked_and_unlock(make());
+    return true;
+  }
+
+ private:
+  // Links `node` at the inbox's tail, unlocks, wakes a receiver and schedules delivery.
+  void link_locked_and_unlock(Node* node) noexcept {
+    const bool was_empty = in_head_ == nullptr;
+    (was_empty ? in_head_ : in_tail_->next) = node;
+    in_tail_ = node;
+    ++in_size_;
+    std::shared_ptr<EventLoop> loop = claim_schedule_locked();  // in_head_ set: no batch read
     lock_.unlock();
-    wake_receivers(false);
+    if (was_empty) {
+      // seq_cst: the publishing half of the store-buffering pair with pop_until's validation.
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    // seq_cst: read after the link (and the bump), the other half of that pair.
+    if (waiters_.load(std::memory_order_seq_cst) != 0) parking_lot::unpark_one(&waiters_);
     if (loop) post_deliver(std::move(loop));
+  }
+
+ public:
+
+  // Like push_if_open, but the node's memory comes from the spare list when it has one (else
+  // from operator new, before the lock, so a std::bad_alloc leaves nothing changed): `make(raw)`
+  // placement-constructs the node in `raw` under the lock and must not throw.
+  template <class Make>
+  bool emplace_if_open(Make&& make) {
+    void* raw = nullptr;
+    for (;;) {
+      // relaxed: a hint only; the spare list itself is read under lock_.
+      if (raw == nullptr && spare_in_hint_.load(std::memory_order_relaxed) == 0) {
+        raw = ::operator new(sizeof(Node));
+      }
+      lock_.lock();
+      if (closed_) {
+        lock_.unlock();
+        ::operator delete(raw);
+        return false;
+      }
+      if (raw == nullptr && spare_in_ != nullptr) {
+        raw = std::exchange(spare_in_, spare_in_->next);
+        --spare_in_count_;
+        // relaxed: a hint for the next sender; pairs with nothing.
+        spare_in_hint_.store(spare_in_count_, std::memory_order_relaxed);
+      }
+      if (raw != nullptr) break;
+      lock_.unlock();  // the hint was stale: allocate and retry
+    }
+    link_locked_and_unlock(make(raw));
     return true;
   }
 
@@ -123,23 +205,32 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   // loop gets a task that emits the close event after what is still deliverable.
   void close() noexcept {
     Node* dropped = nullptr;
+    Node* dropped_batch = nullptr;
+    pop_lock_.lock();
     lock_.lock();
     if (closed_) {
       lock_.unlock();
+      pop_lock_.unlock();
       return;
     }
     closed_ = true;
     closed_flag_.store(true, std::memory_order_relaxed);  // relaxed: a hint; pairs with the
                                                           // relaxed load in closed()
     if (drop_on_close_) {
-      dropped = std::exchange(head_, nullptr);
-      tail_ = nullptr;
-      size_ = 0;
+      dropped = std::exchange(in_head_, nullptr);
+      in_tail_ = nullptr;
+      in_size_ = 0;
+      dropped_batch = std::exchange(out_head_, nullptr);
+      out_size_ = 0;
     }
     std::shared_ptr<EventLoop> loop = claim_schedule_locked();
     lock_.unlock();
+    pop_lock_.unlock();
+    destroy_list(dropped_batch);
     destroy_list(dropped);
-    wake_receivers(true);
+    // seq_cst: the publishing half of the store-buffering pair with pop_until's validation.
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    parking_lot::unpark_all(&waiters_);  // the lot's own fast path covers an empty bucket
     if (loop) post_deliver(std::move(loop));
   }
 
@@ -149,19 +240,21 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
 
   // Messages queued, a snapshot.
   [[nodiscard]] std::size_t size() const noexcept {
+    pop_lock_.lock();
     lock_.lock();
-    const std::size_t n = size_;
+    const std::size_t n = out_size_ + in_size_;
     lock_.unlock();
+    pop_lock_.unlock();
     return n;
   }
 
   // ---- Pulling (any thread) ----
 
   std::optional<T> try_pop() {
-    lock_.lock();
-    Node* n = unlink_locked();
-    lock_.unlock();
-    return take(n);
+    bool done = false;
+    pop_lock_.lock();
+    Node* n = pop_batch_locked(done);
+    return take_and_unlock(n);
   }
 
   // Blocks until a message is queued (returns it), the queue is closed and drained (nullopt)
@@ -169,11 +262,11 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   [[gnu::noinline]] std::optional<T> pop_until(Deadline deadline) {
     for (;;) {
       const std::uint64_t seen = epoch_.load(std::memory_order_seq_cst);
-      lock_.lock();
-      Node* n = unlink_locked();
-      const bool done = n == nullptr && closed_;
-      lock_.unlock();
-      if (n != nullptr) return take(n);
+      bool done = false;
+      pop_lock_.lock();
+      Node* n = pop_batch_locked(done);
+      if (n != nullptr) return take_and_unlock(n);
+      pop_lock_.unlock();
       if (done) return std::nullopt;
       // seq_cst: the registering half of the store-buffering pair (see Memory ordering).
       waiters_.fetch_add(1, std::memory_order_seq_cst);
@@ -202,6 +295,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   void set_listener(Listener fn) {
     auto l = std::make_shared<Listener>(std::move(fn));
     auto loop = current_loop();
+    pop_lock_.lock();
     lock_.lock();
     std::swap(listener_, l);
     started_ = true;
@@ -212,16 +306,19 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   // Removes the listener: delivery pauses (nothing is dropped) and the port is unref'd.
   void clear_listener() noexcept {
     std::shared_ptr<Listener> old;
+    pop_lock_.lock();
     lock_.lock();
     old = std::exchange(listener_, nullptr);
     started_ = false;
     refed_ = false;
     sync_ref_locked();
     lock_.unlock();
+    pop_lock_.unlock();
   }
 
   void set_on_close(std::function<void()> fn) {
     auto loop = current_loop();
+    pop_lock_.lock();
     lock_.lock();
     std::swap(on_close_, fn);
     bind_and_kick_locked(std::move(loop));
@@ -229,6 +326,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
 
   void start() {
     auto loop = current_loop();
+    pop_lock_.lock();
     lock_.lock();
     started_ = true;
     bind_and_kick_locked(std::move(loop));
@@ -236,6 +334,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
 
   void ref() {
     auto loop = current_loop();
+    pop_lock_.lock();
     lock_.lock();
     refed_ = true;
     bind_and_kick_locked(std::move(loop));
@@ -261,6 +360,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     std::shared_ptr<Listener> l;
     std::function<void()> c;
     std::shared_ptr<EventLoop> old;
+    pop_lock_.lock();
     lock_.lock();
     l = std::exchange(listener_, nullptr);
     c = std::move(on_close_);
@@ -271,6 +371,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     old = std::exchange(loop_, nullptr);
     scheduled_ = false;
     lock_.unlock();
+    pop_lock_.unlock();
   }
 
   // The receiving handle is gone: callbacks are dropped (destroyed outside the lock) and the
@@ -278,6 +379,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   void detach() noexcept {
     std::shared_ptr<Listener> l;
     std::function<void()> c;
+    pop_lock_.lock();
     lock_.lock();
     gone_ = true;
     l = std::exchange(listener_, nullptr);
@@ -285,6 +387,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     on_close_ = nullptr;
     sync_ref_locked();
     lock_.unlock();
+    pop_lock_.unlock();
   }
 
  private:
@@ -292,38 +395,102 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     while (n != nullptr) delete std::exchange(n, n->next);
   }
 
-  static std::optional<T> take(Node* n) {
-    if (n == nullptr) return std::nullopt;
-    std::unique_ptr<Node> owned(n);
-    return std::optional<T>(std::move(n->value));
+  // The spare lists hold raw node memory, linked through this header.
+  struct Spare {
+    Spare* next;
+  };
+  static_assert(sizeof(Spare) <= sizeof(Node));
+
+  static void free_spares(Spare* s) noexcept {
+    while (s != nullptr) ::operator delete(std::exchange(s, s->next));
   }
 
-  Node* unlink_locked() noexcept {
-    Node* n = head_;
+  // Takes `n`'s message (null: nullopt) and unlocks pop_lock_ (held by the caller). A
+  // recyclable node is emptied under the lock and kept as a spare.
+  std::optional<T> take_and_unlock(Node* n) {
+    if constexpr (kRecycle) {
+      if (n == nullptr) {
+        pop_lock_.unlock();
+        return std::nullopt;
+      }
+      std::optional<T> v(std::move(n->value));  // cannot throw (kRecycle)
+      recycle_locked(n);
+      pop_lock_.unlock();
+      return v;
+    } else {
+      pop_lock_.unlock();
+      if (n == nullptr) return std::nullopt;
+      std::unique_ptr<Node> owned(n);
+      return std::optional<T>(std::move(n->value));
+    }
+  }
+
+  // Destroys `n`'s (moved-from) value and keeps its memory on the receivers' spare list, or
+  // frees it when that list is full. Needs pop_lock_.
+  void recycle_locked(Node* n) noexcept {
+    n->~Node();
+    if (spare_out_count_ >= kMaxSpare) {
+      ::operator delete(static_cast<void*>(n));
+      return;
+    }
+    Spare* s = ::new (static_cast<void*>(n)) Spare{spare_out_};
+    if (spare_out_ == nullptr) spare_out_tail_ = s;
+    spare_out_ = s;
+    ++spare_out_count_;
+  }
+
+  // Moves the whole inbox into the (empty) batch, and the receivers' spare nodes to the
+  // senders' side while it has room. Needs pop_lock_ and lock_.
+  void refill_locked() noexcept {
+    out_head_ = std::exchange(in_head_, nullptr);
+    in_tail_ = nullptr;
+    out_size_ = std::exchange(in_size_, 0);
+    if (spare_out_ != nullptr && spare_in_count_ < kMaxSpare) {
+      spare_out_tail_->next = spare_in_;
+      spare_in_ = std::exchange(spare_out_, nullptr);
+      spare_out_tail_ = nullptr;
+      spare_in_count_ += std::exchange(spare_out_count_, 0);
+      // relaxed: a hint for senders; pairs with nothing (the list is read under lock_).
+      spare_in_hint_.store(spare_in_count_, std::memory_order_relaxed);
+    }
+  }
+
+  // Unlinks the batch's first node. Needs pop_lock_ and lock_.
+  Node* unlink_both_locked() noexcept {
+    if (out_head_ == nullptr) refill_locked();
+    return unlink_batch();
+  }
+
+  Node* unlink_batch() noexcept {
+    Node* n = out_head_;
     if (n != nullptr) {
-      head_ = n->next;
-      if (head_ == nullptr) tail_ = nullptr;
-      --size_;
+      out_head_ = n->next;
+      --out_size_;
     }
     return n;
   }
 
-  void wake_receivers(bool all) noexcept {
-    // seq_cst: the publishing half of the store-buffering pair with pop_until's validation.
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (all) {
-      parking_lot::unpark_all(&waiters_);  // the lot's own fast path covers an empty bucket
-    } else if (waiters_.load(std::memory_order_seq_cst) != 0) {
-      parking_lot::unpark_one(&waiters_);
+  // Takes the next message from the batch, refilling it from the inbox (one short `lock_`
+  // section) when empty. With nothing queued, `done` says whether the queue is closed. Needs
+  // pop_lock_.
+  Node* pop_batch_locked(bool& done) noexcept {
+    if (out_head_ == nullptr) {
+      lock_.lock();
+      refill_locked();
+      done = out_head_ == nullptr && closed_;
+      lock_.unlock();
     }
+    return unlink_batch();
   }
 
   static std::shared_ptr<EventLoop> current_loop() {
     return EventLoop::current().shared_from_this();
   }
 
+  // Needs lock_, and pop_lock_ too unless the inbox is known to be non-empty.
   [[nodiscard]] bool deliverable_locked() const noexcept {
-    return started_ && listener_ != nullptr && head_ != nullptr && !(drop_on_close_ && closed_);
+    return started_ && listener_ != nullptr && (in_head_ != nullptr || out_head_ != nullptr) &&
+           !(drop_on_close_ && closed_);
   }
 
   [[nodiscard]] bool wants_task_locked() const noexcept {
@@ -352,7 +519,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   }
 
   // Binds to `loop` (re-binding releases the old keep-alive), syncs the keep-alive, schedules
-  // a deliver task if one is needed, and unlocks.
+  // a deliver task if one is needed, and unlocks both locks (the caller holds both).
   void bind_and_kick_locked(std::shared_ptr<EventLoop> loop) {
     std::shared_ptr<EventLoop> old;
     if (loop_ != loop) {
@@ -366,6 +533,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     sync_ref_locked();
     std::shared_ptr<EventLoop> post_to = claim_schedule_locked();
     lock_.unlock();
+    pop_lock_.unlock();
     if (post_to) post_deliver(std::move(post_to));
   }
 
@@ -392,28 +560,34 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   // the queue alive along the chain.
   static void deliver(std::shared_ptr<PortQueue>&& self, EventLoop* from, std::size_t budget) {
     PortQueue& q = *self;
+    q.pop_lock_.lock();
+    // Fast path, without lock_: a message waits in the batch and the receiver state (written
+    // under both locks, so readable under either) says deliver it.
+    if (budget != 0 && q.out_head_ != nullptr && q.loop_.get() == from && !q.gone_ &&
+        q.started_ && q.listener_ != nullptr && !(q.drop_on_close_ && q.closed_)) {
+      Node* n = q.unlink_batch();
+      std::shared_ptr<Listener> l = q.listener_;
+      call_listener(std::move(self), from, budget, l, q.take_and_unlock(n));
+      return;
+    }
     q.lock_.lock();
     if (q.loop_.get() != from) {  // re-bound elsewhere: that loop has its own task
       q.lock_.unlock();
+      q.pop_lock_.unlock();
       return;
     }
     if (!q.gone_ && q.deliverable_locked()) {
       if (budget == 0) {  // yield to the rest of the loop; scheduled_ stays true
         std::shared_ptr<EventLoop> loop = q.loop_;
         q.lock_.unlock();
+        q.pop_lock_.unlock();
         q.post_deliver(std::move(loop));
         return;
       }
-      std::unique_ptr<Node> n(q.unlink_locked());
+      Node* n = q.unlink_both_locked();
       std::shared_ptr<Listener> l = q.listener_;
       q.lock_.unlock();
-      try {
-        (*l)(std::move(n->value));
-      } catch (...) {
-        arm_next(self, from, budget - 1);  // the message is consumed; the rest still comes
-        throw;
-      }
-      arm_next(self, from, budget - 1);
+      call_listener(std::move(self), from, budget, l, q.take_and_unlock(n));
       return;
     }
     q.scheduled_ = false;
@@ -427,7 +601,21 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
       q.sync_ref_locked();
     }
     q.lock_.unlock();
+    q.pop_lock_.unlock();
     if (emit && on_close) on_close();
+  }
+
+  // Runs the listener on the message taken by deliver, then arms the next delivery.
+  static void call_listener(std::shared_ptr<PortQueue>&& self, EventLoop* from,
+                            std::size_t budget, const std::shared_ptr<Listener>& l,
+                            std::optional<T>&& v) {
+    try {
+      (*l)(std::move(*v));
+    } catch (...) {
+      arm_next(self, from, budget - 1);  // the message is consumed; the rest still comes
+      throw;
+    }
+    arm_next(self, from, budget - 1);
   }
 
   // Continues delivery after everything the listener queued: a microtask (after the
@@ -448,11 +636,21 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     }
   }
 
+  mutable WordLock pop_lock_;  // taken before lock_
+  // Guarded by pop_lock_ (the receivers' batch; refilled from the inbox under both locks):
+  Node* out_head_ = nullptr;
+  std::size_t out_size_ = 0;
+  Spare* spare_out_ = nullptr;  // emptied nodes, for the senders' side
+  Spare* spare_out_tail_ = nullptr;
+  std::size_t spare_out_count_ = 0;
   mutable WordLock lock_;
-  // Guarded by lock_:
-  Node* head_ = nullptr;
-  Node* tail_ = nullptr;
-  std::size_t size_ = 0;
+  // Guarded by lock_; loop_, listener_, started_, gone_ and closed_ are written under both
+  // locks, so the deliver task's fast path reads them under pop_lock_ alone:
+  Node* in_head_ = nullptr;
+  Node* in_tail_ = nullptr;
+  std::size_t in_size_ = 0;
+  Spare* spare_in_ = nullptr;  // node memory for emplace_if_open
+  std::size_t spare_in_count_ = 0;
   bool closed_ = false;
   bool started_ = false;
   bool scheduled_ = false;
@@ -466,6 +664,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   std::function<void()> on_close_;
   // Lock-free:
   std::atomic<bool> closed_flag_{false};
+  std::atomic<std::size_t> spare_in_hint_{0};  // spare_in_count_, read without the lock
   std::atomic<std::uint64_t> epoch_{0};
   std::atomic<std::uint32_t> waiters_{0};
 };
