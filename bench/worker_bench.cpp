@@ -49,15 +49,19 @@ bobbin::Worker<int> blocked_worker(bool& online) {
 
 void start_to_online(benchmark::State& state, Bobbin) {
   bobbin::EventLoop& loop = bobbin::EventLoop::current();
+  // The teardown (terminate, the exit event and the destructor's join) runs while the timer is
+  // paused, the join included: it waits for the end of the previous worker's thread.
+  std::optional<bobbin::Worker<int>> w;
   for (auto _ : state) {
     bool online = false;
-    bobbin::Worker<int> w = blocked_worker(online);
+    w.emplace(blocked_worker(online));
     while (!online) loop.run_once();
     state.PauseTiming();
     bool exited = false;
-    w.on_exit([&exited](int) { exited = true; });
-    w.terminate();
+    w->on_exit([&exited](int) { exited = true; });
+    w->terminate();
     while (!exited) loop.run_once();
+    w.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations());
