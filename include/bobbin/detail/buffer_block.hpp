@@ -34,7 +34,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <string>
 #include <utility>
@@ -55,85 +54,31 @@ namespace bobbin::detail {
 // Blocks at least this large are mapped pages, in multiples of this size.
 inline constexpr std::size_t kLargeBlock = std::size_t{2} << 20;
 
-// Recently freed large regions, kept for reuse by clones (which overwrite every byte, so need
-// no zeroing). A handful of entries under a mutex: large allocations are rare.
-class LargeBlockCache {
- public:
-  static LargeBlockCache& instance() {
-    // Never destroyed: blocks freed during static destruction may still come back here.
-    static auto* cache = new LargeBlockCache;
-    return *cache;
-  }
-
-  // The most recently cached region of at least `bytes` and at most twice that, or null.
-  void* take(std::size_t bytes, std::size_t& got) noexcept {
-    std::lock_guard lock(mutex_);
-    for (std::size_t i = count_; i-- > 0;) {
-      if (entries_[i].bytes >= bytes && entries_[i].bytes / 2 <= bytes) {
-        void* p = entries_[i].p;
-        got = entries_[i].bytes;
-        total_ -= got;
-        for (std::size_t j = i + 1; j < count_; ++j) entries_[j - 1] = entries_[j];
-        --count_;
-        return p;
-      }
-    }
-    return nullptr;
-  }
-
-  // Keeps the region, unmapping the oldest ones to make room; false (the caller unmaps it) if
-  // it alone is larger than the cache.
-  bool put(void* p, std::size_t bytes) noexcept {
-    if (bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) return false;
-    std::lock_guard lock(mutex_);
-    while (count_ == kEntries || total_ + bytes > BOBBIN_LARGE_BLOCK_CACHE_BYTES) {
-      unmap_pages(entries_[0].p, entries_[0].bytes);
-      total_ -= entries_[0].bytes;
-      for (std::size_t j = 1; j < count_; ++j) entries_[j - 1] = entries_[j];
-      --count_;
-    }
-    entries_[count_++] = Entry{p, bytes};
-    total_ += bytes;
-    return true;
-  }
-
- private:
-  struct Entry {
-    void* p;
-    std::size_t bytes;
-  };
-  static constexpr std::size_t kEntries = 4;
-  std::mutex mutex_;
-  Entry entries_[kEntries]{};
-  std::size_t count_ = 0;
-  std::size_t total_ = 0;
-};
-
 // Heap blocks at least this large (and below kLargeBlock) are cached for reuse by clones.
 inline constexpr std::size_t kMidBlock = std::size_t{32} << 10;
 
-// Recently freed heap blocks of kMidBlock..kLargeBlock bytes, for clones of exactly that size
-// (which overwrite every byte, so need no zeroing). A handful of entries under a WordLock: the
-// critical sections are a few loads and stores, and the usual caller pair is one thread
-// freeing while another allocates.
-class MidBlockCache {
+// A handful of recently freed blocks, kept for reuse by clones (which overwrite every byte, so
+// need no zeroing), at most `Budget` bytes in all. `Release` gives a block back for good (the
+// evicted ones, outside the lock). A WordLock guards it: the critical sections are a few loads
+// and stores, and the usual caller pair is one thread freeing while another allocates.
+template <std::size_t Budget, void (*Release)(void*, std::size_t) noexcept>
+class BlockCache {
  public:
-  static MidBlockCache& instance() {
+  static BlockCache& instance() {
     // Never destroyed: blocks freed during static destruction may still come back here.
-    static auto* cache = new MidBlockCache;
+    static auto* cache = new BlockCache;
     return *cache;
   }
 
-  // The most recently cached block of exactly `bytes`, or null.
-  void* take(std::size_t bytes) noexcept {
-    lock_.lock();
+  // The most recently cached block of `least` to `most` bytes (its size in `got`), or null.
+  void* take(std::size_t least, std::size_t most, std::size_t& got) noexcept {
     void* p = nullptr;
+    lock_.lock();
     for (std::size_t i = count_; i-- > 0;) {
-      if (entries_[i].bytes == bytes) {
+      if (entries_[i].bytes >= least && entries_[i].bytes <= most) {
         p = entries_[i].p;
-        total_ -= bytes;
-        for (std::size_t j = i + 1; j < count_; ++j) entries_[j - 1] = entries_[j];
-        --count_;
+        got = entries_[i].bytes;
+        remove(i);
         break;
       }
     }
@@ -141,23 +86,21 @@ class MidBlockCache {
     return p;
   }
 
-  // Keeps the block, freeing the oldest ones to make room; false (the caller frees it) if it
-  // alone is larger than the cache.
+  // Keeps the block, evicting the oldest ones to make room; false (the caller releases it) if
+  // it alone is larger than the cache.
   bool put(void* p, std::size_t bytes) noexcept {
-    if (bytes > BOBBIN_MID_BLOCK_CACHE_BYTES) return false;
-    void* evicted[kEntries];
+    if (bytes > Budget) return false;
+    Entry evicted[kEntries];
     std::size_t n_evicted = 0;
     lock_.lock();
-    while (count_ != 0 && (count_ == kEntries || total_ + bytes > BOBBIN_MID_BLOCK_CACHE_BYTES)) {
-      evicted[n_evicted++] = entries_[0].p;
-      total_ -= entries_[0].bytes;
-      for (std::size_t j = 1; j < count_; ++j) entries_[j - 1] = entries_[j];
-      --count_;
+    while (count_ != 0 && (count_ == kEntries || total_ + bytes > Budget)) {
+      evicted[n_evicted++] = entries_[0];
+      remove(0);
     }
     entries_[count_++] = Entry{p, bytes};
     total_ += bytes;
     lock_.unlock();
-    for (std::size_t i = 0; i < n_evicted; ++i) std::free(evicted[i]);  // outside the lock
+    for (std::size_t i = 0; i < n_evicted; ++i) Release(evicted[i].p, evicted[i].bytes);
     return true;
   }
 
@@ -167,11 +110,24 @@ class MidBlockCache {
     std::size_t bytes;
   };
   static constexpr std::size_t kEntries = 4;
+
+  void remove(std::size_t i) noexcept {  // under the lock
+    total_ -= entries_[i].bytes;
+    for (std::size_t j = i + 1; j < count_; ++j) entries_[j - 1] = entries_[j];
+    --count_;
+  }
+
   WordLock lock_;
   Entry entries_[kEntries]{};
   std::size_t count_ = 0;
   std::size_t total_ = 0;
 };
+
+inline void free_heap_block(void* p, std::size_t) noexcept { std::free(p); }
+
+// Freed mapped regions (kLargeBlock and up) and freed heap blocks (kMidBlock..kLargeBlock).
+using LargeBlockCache = BlockCache<BOBBIN_LARGE_BLOCK_CACHE_BYTES, unmap_pages>;
+using MidBlockCache = BlockCache<BOBBIN_MID_BLOCK_CACHE_BYTES, free_heap_block>;
 
 // The largest length JavaScript accepts (2^53 - 1); anything above it is a RangeError.
 inline constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
@@ -221,7 +177,8 @@ inline void allocate_bytes(BufferBlock& block, std::size_t capacity, bool zeroed
   if (capacity >= kLargeBlock) {
     const std::size_t bytes = (capacity + kLargeBlock - 1) / kLargeBlock * kLargeBlock;
     std::size_t got = 0;
-    void* p = zeroed ? nullptr : LargeBlockCache::instance().take(bytes, got);
+    // A cached region of up to twice the size will do: only address space is wasted.
+    void* p = zeroed ? nullptr : LargeBlockCache::instance().take(bytes, 2 * bytes, got);
     if (p == nullptr) {
       p = map_pages(bytes);
       got = bytes;
@@ -232,7 +189,8 @@ inline void allocate_bytes(BufferBlock& block, std::size_t capacity, bool zeroed
   } else {
     const std::size_t n = capacity == 0 ? 1 : capacity;
     void* p = nullptr;
-    if (!zeroed && n >= kMidBlock) p = MidBlockCache::instance().take(n);
+    std::size_t got = 0;
+    if (!zeroed && n >= kMidBlock) p = MidBlockCache::instance().take(n, n, got);  // exact size
     if (p == nullptr) p = zeroed ? std::calloc(n, 1) : std::malloc(n);
     if (p == nullptr) throw RangeError("Array buffer allocation failed");
     block.data = static_cast<std::byte*>(p);
