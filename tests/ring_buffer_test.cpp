@@ -172,6 +172,52 @@ TEST(RingBuffer, AttachesFromItsBuffer) {
   EXPECT_EQ(other.try_pop(), 7);
 }
 
+// Each object remembers where its side's lap of the slots starts; the slot it computes must be
+// exact whatever happened since: the side moved on by less than a lap, one lap, many laps, or
+// through a copy made mid-lap. Several objects play each side in turn, with bulk and single
+// operations, over a capacity that is not a power of two.
+TEST(RingBuffer, SlotsStayExactWhenTheSidesMoveBetweenObjects) {
+  RingBuffer<int> first(5);
+  std::vector<RingBuffer<int>> objects{first, RingBuffer<int>(first.buffer()),
+                                       RingBuffer<int>(first.buffer())};
+  objects.reserve(4);  // references into it stay valid across the push_back below
+  int next_in = 0;
+  int next_out = 0;
+  const int steps[] = {1, 4, 5, 2, 5, 3, 1, 5, 5, 4, 2, 1, 3, 5};
+  for (int round = 0; round < 60; ++round) {
+    const int n = steps[round % 14];
+    RingBuffer<int>& producer = objects[static_cast<std::size_t>(round * 7 % 3)];
+    RingBuffer<int>& consumer = objects[static_cast<std::size_t>(round * 5 % 3 + round / 30) % 3];
+    if (round % 4 == 0) {
+      std::vector<int> in(static_cast<std::size_t>(n));
+      for (int& v : in) v = next_in++;
+      ASSERT_EQ(producer.write(in), in.size());
+    } else {
+      for (int k = 0; k < n; ++k) ASSERT_TRUE(producer.try_push(next_in++));
+    }
+    if (round % 5 == 0) {
+      objects.push_back(consumer);  // a copy, mid-lap, that later plays either side
+    }
+    if (round % 3 == 0) {
+      std::vector<int> out(static_cast<std::size_t>(n));
+      ASSERT_EQ(consumer.read(out), out.size());
+      for (int v : out) ASSERT_EQ(v, next_out++);
+    } else {
+      for (int k = 0; k < n; ++k) ASSERT_EQ(consumer.pop(), next_out++);
+    }
+    ASSERT_TRUE(consumer.empty());
+    if (objects.size() > 3) {
+      RingBuffer<int>& copy = objects.back();
+      ASSERT_TRUE(copy.try_push(next_in++));
+      ASSERT_EQ(objects[static_cast<std::size_t>(round) % 3].try_pop(), next_out++);
+      ASSERT_TRUE(objects[static_cast<std::size_t>(round + 1) % 3].try_push(next_in++));
+      ASSERT_EQ(copy.try_pop(), next_out++);
+      objects.pop_back();
+    }
+  }
+  EXPECT_EQ(next_in, next_out);
+}
+
 TEST(RingBuffer, AttachesFromAnotherThread) {
   RingBuffer<int> rb(3);
   std::vector<int> got;

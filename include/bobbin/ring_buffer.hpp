@@ -51,7 +51,10 @@
 // sleeper count, which lives on the line it has just written: the wake-up check adds no cache
 // traffic and no fence to a push or pop. try_push/try_pop re-read the other index at once
 // when the copy runs out; push/pop go to their slow path instead, which looks at it at once
-// and then may wait for a batch (below).
+// and then may wait for a batch (below). Per element a push stores only the slot and head
+// (a pop only tail): the slot comes from the side's cached lap start (no division, nothing
+// written to the object), and push hands a small element to its out-of-line slow path by
+// value, so the caller's element need not go through memory.
 //
 // Blocking: a side that finds the ring full (empty) looks at the other side's index, then
 // spins on it (a bounded spin, then a few yields of its time slice), then parks. How it spins
@@ -106,7 +109,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <optional>
 #include <span>
 #include <thread>
@@ -191,8 +193,8 @@ class RingBuffer {
   bool push(const T& value) {
     // relaxed: only the producer writes head.
     const std::uint64_t h = head_ref().load(std::memory_order_relaxed);
-    if (free_at(h) != 0) [[likely]]
-      return put(h, value);  // false only when closed
+    if (h - producer_.tail < capacity_) [[likely]]  // free_at(h) != 0, in one comparison
+      return put(h, value);                          // false only when closed
     return push_slow(value, detail::kNoDeadline);
   }
 
@@ -220,12 +222,10 @@ class RingBuffer {
     }
     // relaxed: a hint, as in try_push.
     if (n == 0 || closed_ref().load(std::memory_order_relaxed) != 0) return 0;
-    const std::size_t at = producer_slot(h);
+    const std::size_t at = slot_of(h, producer_.lap, capacity_);
     const std::size_t first = std::min(n, capacity_ - at);
     std::memcpy(slots_ + at * sizeof(T), values.data(), first * sizeof(T));
     std::memcpy(slots_, values.data() + first, (n - first) * sizeof(T));
-    producer_.pos = h + n;
-    producer_.slot = n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n;
     publish(kHeadAt, h + n);
     return n;
   }
@@ -274,13 +274,11 @@ class RingBuffer {
       n = std::min(out.size(), stored_at(t));
     }
     if (n == 0) return 0;
-    const std::size_t at = consumer_slot(t);
+    const std::size_t at = slot_of(t, consumer_.lap, capacity_);
     const std::size_t first = std::min(n, capacity_ - at);
     // The book's bug was here: it copied [tail, n) rather than [tail, tail + n).
     std::memcpy(out.data(), slots_ + at * sizeof(T), first * sizeof(T));
     std::memcpy(out.data() + first, slots_, (n - first) * sizeof(T));
-    consumer_.pos = t + n;
-    consumer_.slot = n - first != 0 ? n - first : at + n == capacity_ ? 0 : at + n;
     publish(kTailAt, t + n);
     return n;
   }
@@ -303,6 +301,12 @@ class RingBuffer {
 
  private:
   struct Fresh {};
+
+  // How push hands its element to the out-of-line slow path: small elements by value, in
+  // registers. By reference, a caller's element would go through its stack frame on every
+  // push (the slow path's call needs an address), and a frame line that the consumer thread
+  // also touches (say, a total it adds to) would then move between the cores per element.
+  using In = std::conditional_t<(sizeof(T) <= 2 * sizeof(void*)), T, const T&>;
 
   // Offsets from the 64-byte-aligned base; see the Layout paragraph. The sleeper count of the
   // side waiting for an index sits right after that index, on the line its writer owns.
@@ -334,17 +338,17 @@ class RingBuffer {
   static constexpr std::size_t kMaxTakeBytes = 512;  // elements' bytes, for the consumer
 
   // Each side's private view, on its own cache line so two threads sharing one object do not
-  // falsely share. `slot` is the slot of position `pos`, saving a division per operation.
+  // falsely share. `lap` is a multiple of the capacity at or below the side's index, so the
+  // index's slot is `index - lap` while that is below the capacity (see slot_of()): no division
+  // and no store to the cache per operation.
   struct alignas(64) ProducerCache {
     std::uint64_t tail = 0;  // a tail seen earlier: never above the real one
-    std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
-    std::size_t slot = 0;
+    std::uint64_t lap = 0;
     std::size_t want = 1;  // free slots it waits for while it spins (see Blocking)
   };
   struct alignas(64) ConsumerCache {
     std::uint64_t head = 0;  // a head seen earlier: never above the real one
-    std::uint64_t pos = std::numeric_limits<std::uint64_t>::max();
-    std::size_t slot = 0;
+    std::uint64_t lap = 0;
     std::size_t want = 1;  // elements it waits for while it spins (see Blocking)
   };
 
@@ -395,21 +399,29 @@ class RingBuffer {
   std::uint64_t* word(std::size_t at) const noexcept {
     return reinterpret_cast<std::uint64_t*>(base_ + at);
   }
-  std::atomic_ref<std::uint64_t> ref(std::size_t at) const noexcept {
-    return std::atomic_ref<std::uint64_t>(*word(at));
+  std::atomic_ref<std::uint64_t> ref(std::size_t at) const noexcept { return ref(base_, at); }
+  static std::atomic_ref<std::uint64_t> ref(std::byte* base, std::size_t at) noexcept {
+    return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base + at));
   }
   std::atomic_ref<std::uint64_t> head_ref() const noexcept { return ref(kHeadAt); }
   std::atomic_ref<std::uint64_t> tail_ref() const noexcept { return ref(kTailAt); }
   std::atomic_ref<std::uint64_t> closed_ref() const noexcept { return ref(kClosedAt); }
 
-  // The slot of position `h`, from the cache when the producer goes on where it left off.
-  std::size_t producer_slot(std::uint64_t h) noexcept {
-    if (h != producer_.pos) producer_.slot = static_cast<std::size_t>(h % capacity_);
-    return producer_.slot;
+  // The slot of index `i` (head for the producer, tail for the consumer) given the side's
+  // `lap`, a multiple of `capacity`. Any such lap at or below `i` with `i - lap < capacity` is
+  // `i - i % capacity`, so the answer is exact however stale the lap is (another object may
+  // have played the side since); when the index has left the lap, the lap moves.
+  static std::size_t slot_of(std::uint64_t i, std::uint64_t& lap, std::size_t capacity) noexcept {
+    const std::uint64_t at = i - lap;
+    if (at < capacity) [[likely]]
+      return static_cast<std::size_t>(at);
+    return next_lap(i, lap, capacity);
   }
-  std::size_t consumer_slot(std::uint64_t t) noexcept {
-    if (t != consumer_.pos) consumer_.slot = static_cast<std::size_t>(t % capacity_);
-    return consumer_.slot;
+  static std::size_t next_lap(std::uint64_t i, std::uint64_t& lap, std::size_t capacity) noexcept {
+    const std::uint64_t at = i - lap;
+    // The next lap (the common case: the side went on where it left off) or a division.
+    lap = at - capacity < capacity ? lap + capacity : i - i % capacity;
+    return static_cast<std::size_t>(i - lap);
   }
 
   // Free slots at head `h` according to the cached tail, and elements stored at tail `t`
@@ -425,25 +437,32 @@ class RingBuffer {
 
   // Stores `value` at head `h`, which has a free slot, and publishes it; false (nothing
   // stored) if the ring is closed.
+  //
+  // The members it needs are read into locals first: the element is stored through a byte
+  // pointer, which may alias anything, so the compiler would read them again after it.
   bool put(std::uint64_t h, const T& value) noexcept {
-    if (closed_ref().load(std::memory_order_relaxed) != 0) return false;  // relaxed: a hint;
-    // a push racing close() may land, and pop still drains it.
-    const std::size_t at = producer_slot(h);
-    std::memcpy(slots_ + at * sizeof(T), &value, sizeof(T));
-    producer_.pos = h + 1;
-    producer_.slot = at + 1 == capacity_ ? 0 : at + 1;
-    publish(kHeadAt, h + 1);
+    std::byte* const base = base_;
+    const std::size_t capacity = capacity_;
+    const bool asymmetric = asymmetric_;
+    // relaxed: a hint; a push racing close() may land, and pop still drains it.
+    if (ref(base, kClosedAt).load(std::memory_order_relaxed) != 0) [[unlikely]]
+      return false;
+    const std::size_t at = slot_of(h, producer_.lap, capacity);
+    std::memcpy(base + kSlotsAt + at * sizeof(T), &value, sizeof(T));
+    publish(base, asymmetric, kHeadAt, h + 1);
     return true;
   }
 
   // Removes the element at tail `t`, which holds one, and publishes the new tail.
+  // Members are read into locals first, as in put().
   T take(std::uint64_t t) noexcept {
-    const std::size_t at = consumer_slot(t);
+    std::byte* const base = base_;
+    const std::size_t capacity = capacity_;
+    const bool asymmetric = asymmetric_;
+    const std::size_t at = slot_of(t, consumer_.lap, capacity);
     std::array<std::byte, sizeof(T)> bytes;
-    std::memcpy(bytes.data(), slots_ + at * sizeof(T), sizeof(T));
-    consumer_.pos = t + 1;
-    consumer_.slot = at + 1 == capacity_ ? 0 : at + 1;
-    publish(kTailAt, t + 1);
+    std::memcpy(bytes.data(), base + kSlotsAt + at * sizeof(T), sizeof(T));
+    publish(base, asymmetric, kTailAt, t + 1);
     return std::bit_cast<T>(bytes);
   }
 
@@ -482,9 +501,13 @@ class RingBuffer {
   // first repeat it as a seq_cst read-modify-write (we are the index's only writer, so it
   // changes nothing) to put it in the same total order. That costs only on this rare path.
   void publish(std::size_t at, std::uint64_t value) noexcept {
-    std::atomic_ref<std::uint64_t> index = ref(at);
-    std::atomic_ref<std::uint64_t> sleepers = ref(at + kSleepersAfter);
-    if (asymmetric_) {
+    publish(base_, asymmetric_, at, value);
+  }
+  static void publish(std::byte* base, bool asymmetric, std::size_t at,
+                      std::uint64_t value) noexcept {
+    std::atomic_ref<std::uint64_t> index = ref(base, at);
+    std::atomic_ref<std::uint64_t> sleepers = ref(base, at + kSleepersAfter);
+    if (asymmetric) {
       // release: pairs with the acquire in refresh_head()/refresh_tail().
       index.store(value, std::memory_order_release);
       std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -496,12 +519,12 @@ class RingBuffer {
       if (sleepers.load(std::memory_order_seq_cst) == 0) [[likely]]
         return;
     }
-    wake(at);
+    wake(base, at);
   }
 
-  [[gnu::noinline]] void wake(std::size_t at) noexcept {
-    ref(at).fetch_add(0, std::memory_order_seq_cst);
-    parking_lot::unpark_one(word(at));
+  [[gnu::noinline]] static void wake(std::byte* base, std::size_t at) noexcept {
+    ref(base, at).fetch_add(0, std::memory_order_seq_cst);
+    parking_lot::unpark_one(base + at);
   }
 
   // Counts this thread in the sleepers of index `at` while it lives.
@@ -568,7 +591,7 @@ class RingBuffer {
     return result != parking_lot::ParkResult::timed_out;
   }
 
-  [[gnu::noinline]] bool push_slow(const T& value, detail::Deadline deadline) {
+  [[gnu::noinline]] bool push_slow(In value, detail::Deadline deadline) {
     for (;;) {
       if (closed()) return false;
       const std::uint64_t h = head_ref().load(std::memory_order_relaxed);  // relaxed: ours
