@@ -21,6 +21,8 @@
 //         Share       a SharedArrayBuffer handle (a reference count); ack an int
 //         Memcpy      the baseline for Clone: one std::memcpy of N bytes into a buffer
 //                     allocated once, on the benchmark thread, no messaging
+//         CloneAlone  a diagnostic for Clone: the clone's allocate-and-copy alone (copy an
+//                     ArrayBuffer, drop the copy), on the benchmark thread, no messaging
 #include <bobbin/array_buffer.hpp>
 #include <bobbin/event_loop.hpp>
 #include <bobbin/message_channel.hpp>
@@ -234,6 +236,7 @@ struct Clone {};
 struct Transfer {};
 struct Share {};
 struct Memcpy {};
+struct CloneAlone {};
 
 void fill(std::byte* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::byte>(i * 131);
@@ -316,6 +319,19 @@ void BM_MessageChannel_Payload<Memcpy>(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
+template <>
+void BM_MessageChannel_Payload<CloneAlone>(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  bobbin::ArrayBuffer buf(bytes);
+  fill(buf.data(), bytes);
+  for (auto _ : state) {
+    bobbin::ArrayBuffer copy(buf);
+    benchmark::DoNotOptimize(copy.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
 #define BOBBIN_BENCH_PAYLOAD_(V)                   \
   BENCHMARK_TEMPLATE(BM_MessageChannel_Payload, V) \
       ->ArgName("bytes")                           \
@@ -332,5 +348,6 @@ BOBBIN_BENCH_PAYLOAD_(Clone);
 BOBBIN_BENCH_PAYLOAD_(Transfer);
 BOBBIN_BENCH_PAYLOAD_(Share);
 BOBBIN_BENCH_PAYLOAD_(Memcpy);
+BOBBIN_BENCH_PAYLOAD_(CloneAlone);
 
 }  // namespace

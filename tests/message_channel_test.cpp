@@ -8,6 +8,7 @@
 #include <bobbin/parking_lot.hpp>
 #include <bobbin/shared_array_buffer.hpp>
 #include <bobbin/typed_array.hpp>
+#include <bobbin/detail/port_queue.hpp>
 
 #include <gtest/gtest.h>
 
@@ -547,6 +548,100 @@ TEST(MessageChannelTest, RecycledNodesCarryEveryMessageOnce) {
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(ch.port1.post_message(Counted(i)));
   }  // the channel is destroyed with 10 messages queued and spare nodes on both sides
   EXPECT_EQ(Counted::live, 0);
+}
+
+// A large clone is announced to the receiver before its copy (PortQueue::announce); the
+// receiver still gets the bytes as they were at post time, whether it was asleep or awake.
+TEST(MessageChannelTest, LargeClonesCarryTheirPostTimeBytes) {
+  MessageChannel<bobbin::ArrayBuffer, int> ch;
+  constexpr int kRounds = 6;
+  const void* key = bobbin::detail::port_park_key(ch.port2);
+  std::thread t([p = std::move(ch.port2)]() mutable {
+    for (int i = 0; i < kRounds; ++i) {
+      auto b = p.receive();
+      ASSERT_TRUE(b.has_value());
+      const auto want = static_cast<std::byte>(i + 1);
+      const bool all = std::all_of(b->data(), b->data() + b->byte_length(),
+                                   [&](std::byte x) { return x == want; });
+      p.post_message(all ? static_cast<int>(b->byte_length()) : -1);
+    }
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    const std::size_t bytes = i % 2 == 0 ? (std::size_t{64} << 10) : (std::size_t{1} << 20);
+    bobbin::ArrayBuffer buf(bytes);
+    std::fill(buf.data(), buf.data() + bytes, static_cast<std::byte>(i + 1));
+    if (i >= 2) {  // the receiver is asleep in receive() when the post starts
+      while (pl::parked(key) == 0) std::this_thread::yield();
+    }
+    ASSERT_TRUE(ch.port1.post_message(buf));
+    std::fill(buf.data(), buf.data() + bytes, std::byte{0xee});  // after the post: not seen
+    EXPECT_EQ(ch.port1.receive(), static_cast<int>(bytes));
+  }
+  t.join();
+}
+
+// An announcement that ends without a message (the copy failed, or the queue was closed) lets
+// a waiting receiver park again, and the next message still wakes it.
+TEST(MessageChannelTest, RetractedAnnouncementLetsTheReceiverPark) {
+  auto q = std::make_shared<bobbin::detail::PortQueue<int>>(
+      bobbin::detail::PortQueue<int>::on_close_drain);
+  q->announce();
+  std::optional<int> got;
+  std::thread t([&] { got = q->pop_until(bobbin::detail::kNoDeadline); });
+  q->retract();
+  while (pl::parked(q->park_key()) == 0) std::this_thread::yield();
+  ASSERT_TRUE(q->push(new bobbin::detail::PortNode<int>(7)));
+  t.join();
+  EXPECT_EQ(got, 7);
+}
+
+// A receiver waits awake for an announced message only for a bounded time, then parks; the
+// message, when it comes, still wakes it.
+TEST(MessageChannelTest, EndlessAnnouncementStillLetsTheReceiverPark) {
+  auto q = std::make_shared<bobbin::detail::PortQueue<int>>(
+      bobbin::detail::PortQueue<int>::on_close_drain);
+  using Announcement = bobbin::detail::PortQueue<int>::Announcement;
+  std::optional<int> got;
+  {
+    Announcement announced(q.get());
+    std::thread t([&] { got = q->pop_until(bobbin::detail::kNoDeadline); });
+    while (pl::parked(q->park_key()) == 0) std::this_thread::yield();
+    ASSERT_TRUE(q->push(new bobbin::detail::PortNode<int>(8)));
+    t.join();
+  }
+  EXPECT_EQ(got, 8);
+  // And with the announcement still open, a timed wait still times out and close still wakes.
+  Announcement announced(q.get());
+  EXPECT_EQ(q->pop_until(pl::detail::deadline_after(std::chrono::milliseconds(1))), std::nullopt);
+  std::thread t([&] { got = q->pop_until(bobbin::detail::kNoDeadline); });
+  q->close();
+  t.join();
+  EXPECT_EQ(got, std::nullopt);
+}
+
+// Interrupting a receiver that waits awake for an announced message ends its wait with
+// TerminatedError, as for a parked one.
+TEST(MessageChannelTest, InterruptEndsAnAnnouncedWait) {
+  auto q = std::make_shared<bobbin::detail::PortQueue<int>>(
+      bobbin::detail::PortQueue<int>::on_close_drain);
+  q->announce();
+  std::atomic<bool> threw{false};
+  std::atomic<pl::ThreadHandle*> handle{nullptr};
+  pl::ThreadHandle h;
+  std::thread t([&] {
+    h = pl::this_thread();
+    handle.store(&h);
+    try {
+      (void)q->pop_until(bobbin::detail::kNoDeadline);
+    } catch (const bobbin::TerminatedError&) {
+      threw = true;
+    }
+  });
+  while (handle.load() == nullptr) std::this_thread::yield();
+  pl::interrupt(*handle.load());
+  t.join();
+  q->retract();
+  EXPECT_TRUE(threw);
 }
 
 }  // namespace

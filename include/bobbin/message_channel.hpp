@@ -98,7 +98,11 @@
 // happens-before the receiver gets the message (listener, receive or try_receive): the node is
 // linked under the queue's lock and moved to the receivers' batch under it (release/acquire).
 // Closing happens-before the peer's receive() returning nullopt and its close event. Blocked
-// receivers follow the parking lot's store-buffering rule (see detail/port_queue.hpp).
+// receivers follow the parking lot's store-buffering rule (see detail/port_queue.hpp). A clone
+// of 32 KiB to 8 MiB (BOBBIN_PORT_ANNOUNCE_BYTES up) is announced to the peer's queue before
+// its copy starts, so a receiver waiting in receive() stays (or is woken) awake for it instead
+// of sleeping through the copy; the copy itself is the snapshot at post time, moved into a
+// recycled node under the queue's lock.
 #pragma once
 
 #include <array>
@@ -119,6 +123,12 @@
 #include "parking_lot.hpp"
 #include "shared_array_buffer.hpp"
 #include "typed_array.hpp"
+
+// Clones of at least this many bytes are announced to the receiving port before the copy
+// starts, so a receiver that would otherwise fall asleep during the copy stays awake for it.
+#ifndef BOBBIN_PORT_ANNOUNCE_BYTES
+#define BOBBIN_PORT_ANNOUNCE_BYTES (std::size_t{32} << 10)
+#endif
 
 namespace bobbin {
 
@@ -226,6 +236,20 @@ void check_message(const T& v) {
   }
 }
 
+// Roughly how many bytes cloning `v` copies, for the types whose clone can be large (an
+// ArrayBuffer, a TypedArray over one); 0 for the rest.
+template <class T>
+std::size_t clone_bytes(const T& v) noexcept {
+  if constexpr (std::is_same_v<T, ArrayBuffer>) {
+    return v.byte_length();
+  } else if constexpr (is_typed_array<T>::value) {
+    const BufferRef b = v.buffer();
+    return b.shared() ? 0 : b.byte_length();  // a view of shared memory is not copied
+  } else {
+    return 0;
+  }
+}
+
 template <class T>
 void check_clone(const T& v) {
   check_message<MessageOp::clone>(v);
@@ -267,6 +291,12 @@ class MessagePort {
  private:
   // Largest message a clone copies under the queue's lock (when its copy cannot throw).
   static constexpr std::size_t kInlineClone = 64;
+  // Clones (in bytes copied, detail::clone_bytes) announced to the receiver before the copy
+  // starts (PortQueue::announce): from kAnnounceClone (below it the receiver is still spinning
+  // when the message lands) to kAnnounceCloneMax (a copy that outlasts the receiver's awake
+  // wait, PortQueue::kAnnounceWait, would only burn that wait and then sleep anyway).
+  static constexpr std::size_t kAnnounceClone = BOBBIN_PORT_ANNOUNCE_BYTES;
+  static constexpr std::size_t kAnnounceCloneMax = std::size_t{8} << 20;
 
  public:
 
@@ -296,6 +326,16 @@ class MessagePort {
       // A small copy that cannot throw is made under the queue's lock, into a recycled node.
       return out_->emplace_if_open(
           [&](void* raw) noexcept { return ::new (raw) detail::PortNode<Send>(message); });
+    } else if constexpr (std::is_nothrow_move_constructible_v<Send>) {
+      // Copy first (the snapshot, outside the lock; a large copy is announced to the receiver
+      // so it stays awake for it), then move the copy into a recycled node under the lock.
+      const std::size_t bytes = detail::clone_bytes(message);
+      typename detail::PortQueue<Send>::Announcement announced(
+          bytes >= kAnnounceClone && bytes <= kAnnounceCloneMax ? out_.get() : nullptr);
+      Send copy(message);
+      return out_->emplace_if_open([&](void* raw) noexcept {
+        return ::new (raw) detail::PortNode<Send>(std::move(copy));
+      });
     } else {
       auto* node = new detail::PortNode<Send>(message);
       return out_->push(node);

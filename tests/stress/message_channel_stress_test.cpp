@@ -3,6 +3,7 @@
 // with posts, listeners on worker loops. Each checks exact accounting: every message whose
 // post returned true is received exactly once, nothing else is, and each producer's messages
 // arrive in the order it posted them. ThreadSanitizer runs them in CI.
+#include <bobbin/array_buffer.hpp>
 #include <bobbin/broadcast_channel.hpp>
 #include <bobbin/errors.hpp>
 #include <bobbin/event_loop.hpp>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -285,6 +287,75 @@ TEST(MessageChannelStress, ManyBlockingReceiversOnOnePort) {
     std::sort(s.begin(), s.end());
     ASSERT_EQ(s.size(), per_producer);
     for (std::uint64_t i = 0; i < per_producer; ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
+  }
+}
+
+// Large clones (announced to the receivers before their copy, PortQueue::announce) from several
+// producers to blocking receivers, with the channel closed while posts are still in flight:
+// every accepted clone arrives once, per-producer in order, with the bytes it was posted with,
+// and every receiver returns once the channel is closed and drained (no receiver sleeps
+// through a message or waits forever on an announcement that ended).
+TEST(MessageChannelStress, AnnouncedClonesWithCloseUnderLoad) {
+  constexpr int kReceivers = 2;
+  constexpr int kProducers = 2;
+  constexpr std::size_t kBytes = std::size_t{40} << 10;  // above the announce threshold
+  const std::uint64_t per_producer = 300ULL * kScale;
+  MessageChannel<bobbin::ArrayBuffer> ch;
+  std::vector<std::vector<Msg>> got(kReceivers);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> receivers;
+  for (int r = 0; r < kReceivers; ++r) {
+    receivers.emplace_back([&, r] {
+      while (auto b = ch.port2.receive()) {
+        Msg m{};
+        std::memcpy(&m, b->data(), sizeof m);
+        const auto tail = static_cast<std::byte>(m.seq & 0xff);
+        if (b->byte_length() != kBytes || b->data()[kBytes - 1] != tail) ++bad;
+        got[static_cast<std::size_t>(r)].push_back(m);
+      }
+    });
+  }
+  std::vector<std::uint64_t> accepted(kProducers, 0);  // each written by its producer only
+  std::atomic<std::uint64_t> posted{0};
+  std::vector<std::thread> producers;
+  for (int k = 0; k < kProducers; ++k) {
+    producers.emplace_back([&, k] {
+      bobbin::ArrayBuffer buf(kBytes);
+      for (std::uint64_t i = 0; i < per_producer; ++i) {
+        const Msg m{k, accepted[static_cast<std::size_t>(k)]};
+        std::memcpy(buf.data(), &m, sizeof m);
+        buf.data()[kBytes - 1] = static_cast<std::byte>(m.seq & 0xff);
+        if (!ch.port1.post_message(buf)) return;  // closed
+        ++accepted[static_cast<std::size_t>(k)];
+        ++posted;
+        buf.data()[kBytes - 1] = std::byte{0xee};  // after the post: never seen
+        if (i % 16 == 15) std::this_thread::yield();  // bursts: receivers drain and park
+      }
+    });
+  }
+  // Close once about half of the messages are through, while posts are still being made.
+  while (posted.load() < per_producer) std::this_thread::yield();
+  ch.port1.close();
+  for (auto& t : producers) t.join();
+  for (auto& t : receivers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  std::vector<std::vector<std::uint64_t>> seqs(kProducers);
+  for (const auto& list : got) {
+    std::vector<std::int64_t> last(kProducers, -1);
+    for (const Msg& m : list) {
+      ASSERT_GE(m.producer, 0);
+      ASSERT_LT(m.producer, kProducers);
+      auto& l = last[static_cast<std::size_t>(m.producer)];
+      ASSERT_LT(l, static_cast<std::int64_t>(m.seq)) << "a receiver saw a producer out of order";
+      l = static_cast<std::int64_t>(m.seq);
+      seqs[static_cast<std::size_t>(m.producer)].push_back(m.seq);
+    }
+  }
+  for (int k = 0; k < kProducers; ++k) {
+    auto& s = seqs[static_cast<std::size_t>(k)];
+    std::sort(s.begin(), s.end());
+    ASSERT_EQ(s.size(), accepted[static_cast<std::size_t>(k)]);
+    for (std::uint64_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
   }
 }
 

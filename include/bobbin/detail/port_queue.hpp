@@ -12,6 +12,8 @@
 //   q->set_listener(fn);  q->clear_listener();  q->set_on_close(fn);  q->start();
 //   q->ref();  q->unref();  q->has_ref();           // the receiver's thread
 //   q->close();                          // any thread, idempotent
+//   PortQueue<T>::Announcement a(q.get());   // any thread: a message is being built (a large
+//                                        // clone being copied); receivers stay awake for it
 //   q->detach();                         // the receiving handle is gone: drop callbacks and refs
 //
 // Design: heap nodes (one per message: the node *is* the message, no std::function or
@@ -61,12 +63,22 @@
 // `waiters_` (seq_cst): either it sees the waiter and unparks one, or the waiter sees the new
 // epoch and does not sleep. Every later push also reads `waiters_` (seq_cst) and unparks one
 // while any is registered, so each message that arrives while receivers sleep wakes one
-// (a woken receiver that finds nothing left parks again). tests/models/port_close.pml checks
-// this protocol. `closed_flag_` mirrors `closed_` for lock-free fast checks; the lock orders
-// the authoritative value.
+// (a woken receiver that finds nothing left parks again). Announcements (announce/retract,
+// for a large clone still being copied) only delay that registration: a receiver that ran dry
+// while `incoming_` is non-zero waits awake, unregistered, until the epoch moves or `incoming_`
+// drops to zero, for at most kAnnounceWait per pop_until call, and then registers and parks as
+// above, so it never sleeps through a message and never spins unbounded. To keep it awake
+// reliably, a second store-buffering pair: announce increments `incoming_` (seq_cst) and then
+// reads `waiters_` (seq_cst), unparking one waiter if any; a receiver's park validation reads
+// `incoming_` (seq_cst) after its `waiters_` increment and refuses to sleep while it is
+// non-zero (until its budget is spent). So either the announcer wakes the receiver or the
+// receiver sees the announcement; a wake that finds nothing is a harmless spurious one.
+// tests/models/port_close.pml checks this protocol. `closed_flag_` mirrors `closed_` for
+// lock-free fast checks; the lock orders the authoritative value.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -74,6 +86,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -86,6 +99,12 @@
 // Node memory a port keeps for reuse, per side (see PortQueue::kMaxSpare); 0 keeps 64 nodes.
 #ifndef BOBBIN_PORT_SPARE_BYTES
 #define BOBBIN_PORT_SPARE_BYTES (std::size_t{256} << 10)
+#endif
+
+// How long a receiver that ran dry waits awake (spinning, then yielding) for a message a
+// sender has announced (a large clone being copied) before it parks; see PortQueue::announce.
+#ifndef BOBBIN_PORT_ANNOUNCE_WAIT_US
+#define BOBBIN_PORT_ANNOUNCE_WAIT_US 200
 #endif
 
 namespace bobbin::detail {
@@ -113,6 +132,10 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   static constexpr std::size_t kSpareBytes = BOBBIN_PORT_SPARE_BYTES;
   static constexpr std::size_t kMaxSpare =
       sizeof(Node) * 64 >= kSpareBytes ? 64 : kSpareBytes / sizeof(Node);
+  // How long one pop_until waits awake for announced messages before it parks, and how much
+  // of that it spins before it yields its time slice instead.
+  static constexpr auto kAnnounceWait = std::chrono::microseconds(BOBBIN_PORT_ANNOUNCE_WAIT_US);
+  static constexpr auto kAnnounceSpin = std::chrono::microseconds(BOBBIN_SPIN_US);
   // Whether emptied nodes are recycled: the value is moved out under the receivers' lock, so
   // only for a T whose move cannot throw, and for nodes from plain operator new.
   static constexpr bool kRecycle = std::is_nothrow_move_constructible_v<T> &&
@@ -201,6 +224,42 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
     return true;
   }
 
+  // ---- Announcing a message still being built (any thread) ----
+
+  // A sender about to spend a while building a message (copying a large clone) announces it
+  // first: a receiver that runs dry while any is announced waits for it awake (spinning, then
+  // yielding, for at most kAnnounceWait) instead of sleeping in the kernel, and a receiver
+  // already asleep is woken now, so its wake-up overlaps the copy instead of following it.
+  // Every announce must be followed by one retract on every path (push done, push refused,
+  // the copy threw): use Announcement.
+  void announce() noexcept {
+    // seq_cst: read by pop_until's wait_for_announced; the waiters_ load below is the other
+    // half of the usual store-buffering pair (a receiver registers, then reads incoming_).
+    incoming_.fetch_add(1, std::memory_order_seq_cst);
+    if (waiters_.load(std::memory_order_seq_cst) != 0) parking_lot::unpark_one(&waiters_);
+  }
+  void retract() noexcept {
+    // release: pairs with the acquire loads in wait_for_announced (a hint only: the message
+    // itself is published by the push, under lock_, and the epoch).
+    incoming_.fetch_sub(1, std::memory_order_release);
+  }
+
+  // announce() now, retract() at the end of the scope, however it ends.
+  class Announcement {
+   public:
+    explicit Announcement(PortQueue* q) noexcept : q_(q) {
+      if (q_ != nullptr) q_->announce();
+    }
+    Announcement(const Announcement&) = delete;
+    Announcement& operator=(const Announcement&) = delete;
+    ~Announcement() {
+      if (q_ != nullptr) q_->retract();
+    }
+
+   private:
+    PortQueue* q_;
+  };
+
   // Closes the queue (idempotent): later pushes fail; blocked receivers wake; the receiver's
   // loop gets a task that emits the close event after what is still deliverable.
   void close() noexcept {
@@ -260,6 +319,8 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   // Blocks until a message is queued (returns it), the queue is closed and drained (nullopt)
   // or the deadline passes (nullopt). Interrupted: throws TerminatedError.
   [[gnu::noinline]] std::optional<T> pop_until(Deadline deadline) {
+    Deadline announced_end{};  // set when this call first waits for an announced message
+    bool announced_over = false;  // that wait's budget is spent: park as usual
     for (;;) {
       const std::uint64_t seen = epoch_.load(std::memory_order_seq_cst);
       bool done = false;
@@ -268,6 +329,11 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
       if (n != nullptr) return take_and_unlock(n);
       pop_lock_.unlock();
       if (done) return std::nullopt;
+      // acquire: pairs with retract()'s release; a hint (see announce()).
+      if (!announced_over && incoming_.load(std::memory_order_acquire) != 0) {
+        if (wait_for_announced(seen, deadline, announced_end)) continue;  // look again
+        announced_over = true;
+      }
       // seq_cst: the registering half of the store-buffering pair (see Memory ordering).
       waiters_.fetch_add(1, std::memory_order_seq_cst);
       struct Unregister {
@@ -276,12 +342,43 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
         ~Unregister() { w.fetch_sub(1, std::memory_order_relaxed); }
       } unregister{waiters_};
       const auto r = parking_lot::park_until(
-          &waiters_, [&] { return epoch_.load(std::memory_order_seq_cst) == seen; },
+          &waiters_,
+          [&] {
+            // seq_cst: both read after the waiters_ increment (see Memory ordering).
+            return epoch_.load(std::memory_order_seq_cst) == seen &&
+                   (announced_over || incoming_.load(std::memory_order_seq_cst) == 0);
+          },
           parking_lot::detail::NoOp{}, deadline);
       if (r == parking_lot::ParkResult::interrupted) {
         throw TerminatedError("MessagePort: interrupted while waiting in receive()");
       }
       if (r == parking_lot::ParkResult::timed_out) return try_pop();
+    }
+  }
+
+  // Waits awake, without registering as a waiter, while a message is announced and nothing
+  // has arrived since the epoch `seen`: spins with a pause hint, then yields. Returns true when
+  // the epoch moved or the announcement ended (the caller looks again), false when the wait's
+  // budget (kAnnounceWait per pop_until call, from `end`), the caller's deadline or an
+  // interrupt ends it (the caller parks as usual, so nothing is ever missed: this wait only
+  // delays the registration).
+  [[gnu::noinline]] bool wait_for_announced(std::uint64_t seen, Deadline deadline,
+                                            Deadline& end) const noexcept {
+    const auto now = SteadyClock::now();
+    if (end == Deadline{}) end = now + kAnnounceWait < deadline ? now + kAnnounceWait : deadline;
+    if (now >= end) return false;
+    const Deadline spin_end = now + kAnnounceSpin;
+    for (unsigned i = 1;; ++i) {
+      // seq_cst: pairs with the publishing epoch bump in link_locked_and_unlock.
+      if (epoch_.load(std::memory_order_seq_cst) != seen) return true;
+      // acquire: pairs with retract()'s release.
+      if (incoming_.load(std::memory_order_acquire) == 0) return true;
+      if (i % 16 == 0) {
+        const auto t = SteadyClock::now();
+        if (t >= end || parking_lot::interrupt_requested()) return false;
+        if (t >= spin_end) std::this_thread::yield();
+      }
+      bobbin::detail::cpu_relax();
     }
   }
 
@@ -667,6 +764,7 @@ class PortQueue : public std::enable_shared_from_this<PortQueue<T>> {
   std::atomic<std::size_t> spare_in_hint_{0};  // spare_in_count_, read without the lock
   std::atomic<std::uint64_t> epoch_{0};
   std::atomic<std::uint32_t> waiters_{0};
+  std::atomic<std::uint32_t> incoming_{0};  // announced messages still being built
 };
 
 }  // namespace bobbin::detail
