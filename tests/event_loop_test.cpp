@@ -214,16 +214,43 @@ TEST(EventLoopOrder, TasksPostedDuringPostedPhaseRunNextTurn) {
   EXPECT_EQ(log, (std::vector<std::string>{"p1", "p2", "immediate", "p3"}));
 }
 
+// A deadline is the clock at set_timeout plus the delay, so a set-up preempted between two
+// calls moves the deadlines apart (by more than the 5 ms between these delays, under load).
+// Each deadline is bracketed by the clock read just before and just after its set_timeout;
+// every pair must have run in an order its brackets allow. Unloaded, the brackets are disjoint
+// and "debca" is the only such order.
 TEST(EventLoopOrder, TimersByDeadlineThenCreationOrder) {
   EventLoop loop;
+  struct Scheduled {
+    char name;
+    Clock::duration delay;
+    Clock::time_point earliest{}, latest{};  // bounds of its deadline
+  };
+  std::vector<Scheduled> timers{{'a', 20ms}, {'b', 5ms}, {'c', 5ms}, {'d', 0ms}, {'e', 0ms}};
   std::string log;
-  loop.set_timeout([&] { log += 'a'; }, 20ms);
-  loop.set_timeout([&] { log += 'b'; }, 5ms);
-  loop.set_timeout([&] { log += 'c'; }, 5ms);
-  loop.set_timeout([&] { log += 'd'; }, 0ms);
-  loop.set_timeout([&] { log += 'e'; }, 0ms);
+  for (Scheduled& t : timers) {
+    t.earliest = Clock::now() + t.delay;
+    loop.set_timeout([&log, name = t.name] { log += name; }, t.delay);
+    t.latest = Clock::now() + t.delay;
+  }
   loop.run();
-  EXPECT_EQ(log, "debca");
+  ASSERT_EQ(log.size(), timers.size()) << log;
+  // The same delay scheduled later has a deadline no earlier: it runs after (creation order on
+  // equal deadlines), whatever the clock did.
+  EXPECT_LT(log.find('b'), log.find('c')) << log;
+  EXPECT_LT(log.find('d'), log.find('e')) << log;
+  auto named = [&](char name) -> const Scheduled& {
+    return timers[static_cast<std::size_t>(name - 'a')];
+  };
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    for (std::size_t j = i + 1; j < log.size(); ++j) {
+      const Scheduled& first = named(log[i]);
+      const Scheduled& then = named(log[j]);
+      EXPECT_TRUE(first.earliest <= then.latest)
+          << "'" << first.name << "' ran before '" << then.name << "', whose deadline was "
+          << "earlier: " << log;
+    }
+  }
 }
 
 // A task that keeps re-posting itself must not starve a timer (Node's
@@ -343,16 +370,24 @@ TEST(EventLoopTimer, ClearBeforeItFires) {
   EXPECT_FALSE(fired);
 }
 
+// A timer clears two others: one due in the same timers phase (the same delay, scheduled
+// after it, so it cannot run first) and one not due yet (a delay no set-up outlasts; a failed
+// clear shows as 'c' after 5 s).
 TEST(EventLoopTimer, ClearFromAnotherTimer) {
   EventLoop loop;
   std::string log;
-  bobbin::Timer b = loop.set_timeout([&] { log += 'b'; }, 10ms);
+  bobbin::Timer due, later;
   loop.set_timeout([&] {
     log += 'a';
-    b.clear();
-  }, 1ms);
+    due.clear();
+    later.clear();
+  }, 0ms);
+  due = loop.set_timeout([&] { log += 'b'; }, 0ms);
+  later = loop.set_timeout([&] { log += 'c'; }, 5s);
   loop.run();
   EXPECT_EQ(log, "a");
+  EXPECT_FALSE(due.pending());
+  EXPECT_FALSE(later.pending());
 }
 
 TEST(EventLoopTimer, IntervalClearsItselfInsideItsCallback) {
@@ -416,11 +451,15 @@ TEST(EventLoopTimer, IntervalSkipsMissedTicksInsteadOfBursting) {
       kPeriod);
   loop.run();
   ASSERT_EQ(at.size(), 3u);
-  // The second call is on the grid after the slow callback ended, never a burst of catch-ups.
+  // The slow callback ended at or after start + 5 periods (it began at or after start + 1
+  // period): the overdue second call runs after it, and the third is rescheduled to the grid
+  // (which starts when set_interval ran, at or after `start`) strictly after the timers phase
+  // that ran the second call, so at or after start + 6 periods. A burst of catch-ups would have
+  // scheduled it at start + 3 periods, right after the second call. (Not measured from at[1]:
+  // under load a callback can start long after its timers phase read the clock.)
   EXPECT_GE(at[1] - start, 5 * kPeriod);
   EXPECT_GE(at[2] - at[1], std::chrono::nanoseconds(0));
-  const auto grid2 = (at[1] - start) / kPeriod + 1;
-  EXPECT_GE(at[2] - start, kPeriod * grid2);
+  EXPECT_GE(at[2] - start, 6 * kPeriod);
 }
 
 TEST(EventLoopTimer, RefreshRestartsTheDelay) {
@@ -708,6 +747,62 @@ TEST(EventLoopLife, InterruptedLoopThrowsTerminatedError) {
   bobbin::parking_lot::interrupt(handle);
   worker.join();
   EXPECT_TRUE(terminated);
+}
+
+TEST(EventLoopLife, RunUntilInterruptedReturnsFalseInsteadOfThrowing) {
+  bobbin::parking_lot::ThreadHandle handle;
+  std::atomic<EventLoop*> loop_ptr{nullptr};
+  int result = -1;  // 0: false, 1: true, 2: threw
+  std::thread worker([&] {
+    EventLoop& loop = EventLoop::current();
+    loop.add_ref();
+    handle = bobbin::parking_lot::this_thread();
+    loop_ptr.store(&loop);
+    try {
+      result = loop.run_until_interrupted() ? 1 : 0;
+    } catch (const bobbin::TerminatedError&) {
+      result = 2;
+    }
+    bobbin::parking_lot::clear_interrupt();
+    loop.release_ref();
+  });
+  while (loop_ptr.load() == nullptr) std::this_thread::yield();
+  await_parked(*loop_ptr.load());
+  bobbin::parking_lot::interrupt(handle);
+  worker.join();
+  EXPECT_EQ(result, 0);
+}
+
+TEST(EventLoopLife, RunUntilInterruptedSeesAnInterruptBetweenCallbacks) {
+  EventLoop& loop = EventLoop::current();
+  int ran = 0;
+  loop.post([&] {
+    ++ran;
+    bobbin::parking_lot::interrupt(bobbin::parking_lot::this_thread());
+  });
+  loop.post([&] { ++ran; });  // same batch: runs before the loop checks again
+  loop.set_immediate([&] {
+    ++ran;  // same turn
+    loop.post([&] { ++ran; });  // next turn: not before the interrupt is cleared
+  });
+  EXPECT_FALSE(loop.run_until_interrupted());
+  bobbin::parking_lot::clear_interrupt();
+  EXPECT_EQ(ran, 3);
+  EXPECT_TRUE(loop.run_until_interrupted());  // the timer, then nothing is left
+  EXPECT_EQ(ran, 4);
+}
+
+TEST(EventLoopLife, RunUntilInterruptedReturnsTrueWhenNothingIsLeft) {
+  EventLoop& loop = EventLoop::current();
+  std::string log;
+  loop.post([&] {
+    log += 'p';
+    // Armed here, not before the run: a 1 ms timer armed during a slow set-up is due in the
+    // first timers phase, which comes before the posted phase.
+    loop.set_timeout([&] { log += 't'; }, 1ms);
+  });
+  EXPECT_TRUE(loop.run_until_interrupted());
+  EXPECT_EQ(log, "pt");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -306,6 +308,47 @@ TEST(Worker, TerminateWakesAWorkerBlockedInReceive) {
   w.on_exit([&](int c) { code = c; });
   bobbin::run();
   EXPECT_EQ(code, 1);
+}
+
+// The worker idles in its own loop (parked there, no code of its own running): terminate()
+// ends it without an error, and what its loop held is destroyed before on_exit runs.
+TEST(Worker, TerminateOfAWorkerIdleInItsLoopTearsDownBeforeExit) {
+  struct Flag {
+    explicit Flag(std::atomic<bool>* d) : destroyed(d) {}
+    Flag(const Flag&) = delete;
+    Flag& operator=(const Flag&) = delete;
+    ~Flag() { destroyed->store(true); }
+    std::atomic<bool>* destroyed;
+  };
+  std::atomic<bool> destroyed{false};
+  Worker<int, std::uintptr_t> w(
+      [&destroyed](ParentPort<int, std::uintptr_t>& p) {
+        auto flag = std::make_shared<Flag>(&destroyed);
+        p.on_message([flag](int) {});
+        p.post_message(reinterpret_cast<std::uintptr_t>(bobbin::EventLoop::current().park_key()));
+      });
+  w.on_message([&](std::uintptr_t key) {
+    // Until the worker's loop is parked (bounded: it parks as soon as its turn is done).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (bobbin::parking_lot::parked(reinterpret_cast<const void*>(key)) == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+    EXPECT_FALSE(destroyed.load());
+    w.terminate();
+  });
+  bool errored = false;
+  w.on_error([&](std::exception_ptr) { errored = true; });
+  int code = -5;
+  bool destroyed_before_exit = false;
+  w.on_exit([&](int c) {
+    code = c;
+    destroyed_before_exit = destroyed.load();
+  });
+  bobbin::run();
+  EXPECT_EQ(code, 1);
+  EXPECT_FALSE(errored);
+  EXPECT_TRUE(destroyed_before_exit);
 }
 
 TEST(Worker, TerminateWakesAWorkerBlockedInAtomicsWait) {

@@ -8,6 +8,9 @@
 //     `run_once()` does not wait when the ticks/microtasks it drained first ran something.
 //   - v3: file-descriptor watchers `watch_readable(fd, fn)` / `watch_writable(fd, fn)` ->
 //     `FdWatch` (epoll on Linux, poll() on other POSIX systems).
+//   - v4: `run_until_interrupted()`: run() that returns false instead of throwing when the
+//     loop itself notices an interrupt (a terminated worker idle in its loop ends without an
+//     exception to unwind).
 //
 // An `EventLoop` runs callbacks on its own thread, in the order Node.js runs them:
 //
@@ -69,7 +72,9 @@
 // briefly before a kernel sleep, and `post`/`stop`/the last `release_ref` from another thread
 // unpark it; when the loop is not parked they cost one atomic increment and one load. If the
 // loop's thread is interrupted (`parking_lot::interrupt`, what `Worker::terminate` does), run()
-// and run_once() throw `bobbin::TerminatedError` (checked when parking and once per turn).
+// and run_once() throw `bobbin::TerminatedError` (checked when parking and once per turn);
+// `run_until_interrupted()` returns false there instead (no exception to unwind: a worker idle
+// in its loop ends without one).
 //
 // Uncaught exceptions: a callback that throws is reported to the handler set with
 // `on_uncaught_exception(fn)` (Node's `process.on('uncaughtException')`), and the loop goes on.
@@ -559,6 +564,21 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     if (refs_.fetch_sub(1, std::memory_order_seq_cst) == 1) wake();
   }
 
+  // Like run(), but when the loop notices an interrupt of its thread (while it waits, or
+  // between callbacks) it returns false instead of throwing TerminatedError; true when it
+  // ended as run() does. A blocking call inside a callback still throws from that callback.
+  bool run_until_interrupted() {
+    RunScope scope(*this);
+    drain();
+    while (!stop_requested() && alive()) {
+      if (parking_lot::interrupt_requested()) [[unlikely]] return false;
+      run_phases();
+      if (stop_requested()) break;
+      if (!wait_for_work_or_interrupt()) return false;
+    }
+    return true;
+  }
+
   // Runs the loop until nothing ref'd is left or stop() is called.
   void run() {
     RunScope scope(*this);
@@ -730,6 +750,10 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     if (parking_lot::interrupt_requested()) [[unlikely]] {
       throw TerminatedError("the event loop's thread was interrupted");
     }
+    return run_phases();
+  }
+
+  bool run_phases() {
     bool ran = run_timers();
     if (!stop_requested()) ran |= run_posted();
     if (!stop_requested() && !fds_.empty()) ran |= poll_io(0);
@@ -802,33 +826,38 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
     return ran;
   }
 
-  [[gnu::noinline]] void wait_for_work() {
+  void wait_for_work() {
+    if (!wait_for_work_or_interrupt()) {
+      throw TerminatedError("the event loop's thread was interrupted");
+    }
+  }
+
+  // Waits until there may be work; false if the thread was interrupted while parked.
+  [[nodiscard, gnu::noinline]] bool wait_for_work_or_interrupt() {
     const std::uint64_t seen = signals_.load(std::memory_order_seq_cst);
     if (stop_requested() || !ticks_.empty() || !microtasks_.empty() ||
         batch_pos_ < batch_.size() || imm_head_ != nullptr || !alive()) {
-      return;
+      return true;
     }
     inbox_lock_.lock();
     const bool posted = !inbox_.empty();
     inbox_lock_.unlock();
-    if (posted) return;
+    if (posted) return true;
     detail::Deadline deadline = detail::kNoDeadline;
     if (!heap_.empty()) {
       deadline = heap_[0].deadline;
-      if (deadline <= detail::SteadyClock::now()) return;
+      if (deadline <= detail::SteadyClock::now()) return true;
     }
 #if BOBBIN_EVENT_LOOP_IO_
     if (!fds_.empty()) {
       io_sleep(seen, deadline);
-      return;
+      return true;
     }
 #endif
     const parking_lot::ParkResult result = parking_lot::park_until(
         &signals_, [&] { return signals_.load(std::memory_order_seq_cst) == seen; },
         parking_lot::detail::NoOp{}, deadline);
-    if (result == parking_lot::ParkResult::interrupted) {
-      throw TerminatedError("the event loop's thread was interrupted");
-    }
+    return result != parking_lot::ParkResult::interrupted;
   }
 
 #if BOBBIN_EVENT_LOOP_IO_

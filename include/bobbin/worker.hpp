@@ -252,7 +252,12 @@ class WorkerControl {
     if (!stopped) {
       try {
         body();
-        EventLoop::current().run();
+        // A worker idle in its loop when terminate() comes ends without an exception (the
+        // loop returns false). Any other interrupt (nothing in bobbin sends one) keeps the old
+        // path: TerminatedError out of the loop, reported as the worker's error.
+        if (!EventLoop::current().run_until_interrupted() && !stop_requested()) {
+          throw TerminatedError("the event loop's thread was interrupted");
+        }
       } catch (const WorkerExit&) {
         // this_worker::exit: the code is in exit_code_
       } catch (...) {
