@@ -529,7 +529,7 @@ TEST(AtomicsPause, ReturnsAndNeverThrows) {
        {0u, 1u, 42u, 63u, 64u, 1000u, std::numeric_limits<std::uint32_t>::max()}) {
     const auto start = Clock::now();
     atomics::pause(n);
-    EXPECT_LT(Clock::now() - start, 1s) << n;  // the hint is capped
+    EXPECT_LT(Clock::now() - start, 5s) << n;  // the hint is capped (uncapped: seconds or more)
   }
 }
 

@@ -169,15 +169,20 @@ TEST(ParkingLot, KeysSharingABucketStayIndependent) {
   auto [a, b] = colliding_keys(storage);
   ASSERT_NE(a, nullptr) << "no two keys collided in 4096 addresses";
   pl::ParkResult ra{}, rb{};
-  std::thread ta([&, a = a] { ra = pl::park_for(a, [] { return true; }, 200ms); });
+  // Both wait with kLong: a short timeout on a's waiter could expire before this thread saw it
+  // parked (under load), and await_parked(a, 1) would then spin forever.
+  std::thread ta([&, a = a] { ra = pl::park_for(a, [] { return true; }, kLong); });
   std::thread tb([&, b = b] { rb = pl::park_for(b, [] { return true; }, kLong); });
   await_parked(a, 1);
   await_parked(b, 1);
   EXPECT_EQ(pl::unpark_all(b), 1u);  // wakes b's waiter only
   tb.join();
   EXPECT_EQ(rb, pl::ParkResult::unparked);
+  EXPECT_EQ(pl::parked(a), 1u);  // a's waiter is still queued (an unpark dequeues at once)
+  EXPECT_EQ(pl::parked(b), 0u);
+  EXPECT_EQ(pl::unpark_all(a), 1u);
   ta.join();
-  EXPECT_EQ(ra, pl::ParkResult::timed_out);
+  EXPECT_EQ(ra, pl::ParkResult::unparked);
 }
 
 TEST(ParkingLot, ValidateRunsAfterQueueingAndCanThrow) {

@@ -474,6 +474,41 @@ TEST(ThreadPool, DestroyRejectsEveryOneOfManyQueuedTasks) {
   EXPECT_EQ(ran.load(), 0);
 }
 
+// destroy() also drops queued post() tasks, and tasks that only destroy() can cancel (claimed
+// by the queue itself when taken) sit next to tasks a signal can cancel: nothing queued runs,
+// every one is counted out exactly once (a later abort changes nothing).
+TEST(ThreadPool, DestroyDropsQueuedPostAndSignalTasksAlike) {
+  bobbin::ThreadPool pool({.min_threads = 1, .max_threads = 1});
+  Gate gate;
+  std::latch started(1);
+  auto running = pool.run([&] {
+    started.count_down();
+    gate.wait();
+    return 1;
+  });
+  std::atomic<int> ran{0};
+  bobbin::AbortController c;
+  std::vector<bobbin::Promise<void>> with_signal, plain;
+  for (int i = 0; i < 50; ++i) {
+    pool.post([&ran] { ran.fetch_add(1); });
+    with_signal.push_back(pool.run({.signal = c.signal()}, [&ran] { ran.fetch_add(1); }));
+    plain.push_back(pool.run([&ran] { ran.fetch_add(1); }));
+  }
+  started.wait();
+  EXPECT_EQ(pool.queue_size(), 150u);
+  auto destroyed = pool.destroy();
+  for (auto& q : with_signal) EXPECT_TRUE(rejects_with<bobbin::TerminatedError>(q));
+  for (auto& q : plain) EXPECT_TRUE(rejects_with<bobbin::TerminatedError>(q));
+  EXPECT_EQ(pool.queue_size(), 0u);
+  c.abort();  // every listener was dropped or finds the task cancelled already
+  EXPECT_EQ(pool.queue_size(), 0u);
+  gate.open();
+  EXPECT_EQ(running.get(), 1);
+  destroyed.get();
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(pool.completed(), 1u);
+}
+
 // One thread takes many queued tasks in submission order; tasks aborted while queued are
 // skipped wherever they sit.
 TEST(ThreadPool, OneThreadRunsManyQueuedTasksInOrder) {
