@@ -581,13 +581,7 @@ class EventLoop : public std::enable_shared_from_this<EventLoop> {
 
   // Runs the loop until nothing ref'd is left or stop() is called.
   void run() {
-    RunScope scope(*this);
-    drain();
-    while (!stop_requested() && alive()) {
-      turn();
-      if (stop_requested()) break;
-      wait_for_work();
-    }
+    if (!run_until_interrupted()) throw TerminatedError("the event loop's thread was interrupted");
   }
 
   // One turn: runs what is ready; if nothing was, waits for something (a timer, a post) and

@@ -50,6 +50,30 @@ void expect_exact(const std::vector<Msg>& got, const std::vector<std::uint64_t>&
   EXPECT_EQ(next, accepted);
 }
 
+// Checks messages spread over several receivers: each receiver saw each producer's messages in
+// order, and together they hold, for each producer p, exactly 0..accepted[p]-1, each once.
+void expect_exact_across(const std::vector<std::vector<Msg>>& lists,
+                         const std::vector<std::uint64_t>& accepted) {
+  std::vector<std::vector<std::uint64_t>> seqs(accepted.size());
+  for (const auto& list : lists) {
+    std::vector<std::int64_t> last(accepted.size(), -1);
+    for (const Msg& m : list) {
+      ASSERT_GE(m.producer, 0);
+      ASSERT_LT(static_cast<std::size_t>(m.producer), accepted.size());
+      auto& l = last[static_cast<std::size_t>(m.producer)];
+      ASSERT_LT(l, static_cast<std::int64_t>(m.seq)) << "a receiver saw a producer out of order";
+      l = static_cast<std::int64_t>(m.seq);
+      seqs[static_cast<std::size_t>(m.producer)].push_back(m.seq);
+    }
+  }
+  for (std::size_t k = 0; k < accepted.size(); ++k) {
+    auto& s = seqs[k];
+    std::sort(s.begin(), s.end());
+    ASSERT_EQ(s.size(), accepted[k]);
+    for (std::uint64_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
+  }
+}
+
 // Several channels, each port1 shared by several producer threads, each port2 drained by a
 // consumer blocked in receive(); the producers close nothing, the main thread closes each
 // channel once its producers are done.
@@ -271,23 +295,7 @@ TEST(MessageChannelStress, ManyBlockingReceiversOnOnePort) {
   for (auto& t : producers) t.join();
   ch.port1.close();
   for (auto& t : receivers) t.join();
-  std::vector<std::vector<std::uint64_t>> seqs(kProducers);
-  for (const auto& list : got) {
-    std::vector<std::int64_t> last(kProducers, -1);
-    for (const Msg& m : list) {
-      ASSERT_GE(m.producer, 0);
-      ASSERT_LT(m.producer, kProducers);
-      auto& l = last[static_cast<std::size_t>(m.producer)];
-      ASSERT_LT(l, static_cast<std::int64_t>(m.seq)) << "a receiver saw a producer out of order";
-      l = static_cast<std::int64_t>(m.seq);
-      seqs[static_cast<std::size_t>(m.producer)].push_back(m.seq);
-    }
-  }
-  for (auto& s : seqs) {
-    std::sort(s.begin(), s.end());
-    ASSERT_EQ(s.size(), per_producer);
-    for (std::uint64_t i = 0; i < per_producer; ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
-  }
+  expect_exact_across(got, std::vector<std::uint64_t>(kProducers, per_producer));
 }
 
 // Large clones (announced to the receivers before their copy, PortQueue::announce) from several
@@ -339,24 +347,7 @@ TEST(MessageChannelStress, AnnouncedClonesWithCloseUnderLoad) {
   for (auto& t : producers) t.join();
   for (auto& t : receivers) t.join();
   EXPECT_EQ(bad.load(), 0);
-  std::vector<std::vector<std::uint64_t>> seqs(kProducers);
-  for (const auto& list : got) {
-    std::vector<std::int64_t> last(kProducers, -1);
-    for (const Msg& m : list) {
-      ASSERT_GE(m.producer, 0);
-      ASSERT_LT(m.producer, kProducers);
-      auto& l = last[static_cast<std::size_t>(m.producer)];
-      ASSERT_LT(l, static_cast<std::int64_t>(m.seq)) << "a receiver saw a producer out of order";
-      l = static_cast<std::int64_t>(m.seq);
-      seqs[static_cast<std::size_t>(m.producer)].push_back(m.seq);
-    }
-  }
-  for (int k = 0; k < kProducers; ++k) {
-    auto& s = seqs[static_cast<std::size_t>(k)];
-    std::sort(s.begin(), s.end());
-    ASSERT_EQ(s.size(), accepted[static_cast<std::size_t>(k)]);
-    for (std::uint64_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], i) << "lost or duplicated";
-  }
+  expect_exact_across(got, accepted);
 }
 
 }  // namespace
