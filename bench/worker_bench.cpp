@@ -14,6 +14,11 @@
 //                                 it, join (a bare thread's end is only seen by joining it).
 //                                 BobbinIdle: the worker idles in its event loop (a listener
 //                                 on its port, as in the Node script) and sleeps in the kernel.
+//                                 StdThreadAsleep: the floor for that case, no library: a bare
+//                                 thread asleep in the kernel on a stop word is woken, and the
+//                                 timer stops when it acknowledges, seen by a caller that stays
+//                                 awake (spins, then yields): one wake-up of a sleeping thread,
+//                                 no teardown, no join.
 //   BM_Worker_CreateJoin<V>       a whole life: start, an entry that returns at once, the exit
 //                                 delivered (Bobbin) / std::thread create + join (StdThread),
 //                                 the baseline row.
@@ -36,6 +41,7 @@ namespace {
 struct Bobbin {};
 struct BobbinIdle {};  // TerminateToExit only: the worker asleep in its event loop, as in Node
 struct StdThread {};
+struct StdThreadAsleep {};  // TerminateToExit only: one wake-up of a sleeping bare thread
 
 // A worker blocked in receive() until it is terminated.
 bobbin::Worker<int> blocked_worker(bool& online) {
@@ -153,6 +159,40 @@ void terminate_to_exit(benchmark::State& state, StdThread) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void terminate_to_exit(benchmark::State& state, StdThreadAsleep) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::atomic<int> word{0};
+    std::atomic<bool> acknowledged{false};
+    std::thread t([&] {
+      word.store(1);
+      word.notify_one();
+      word.wait(1);  // asleep in the kernel by the time the stop word comes
+      acknowledged.store(true);
+    });
+    word.wait(0);
+    const auto idle_from = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - idle_from < std::chrono::microseconds(200)) {
+      bobbin_bench::cpu_pause();  // as in BobbinIdle: long past the thread's spin
+    }
+    state.ResumeTiming();
+    word.store(2);
+    word.notify_one();
+    // Spin briefly, then yield: the woken thread may need this core.
+    for (int spins = 0; !acknowledged.load(); ++spins) {
+      if (spins < 64) {
+        bobbin_bench::cpu_pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    state.PauseTiming();
+    t.join();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void create_join(benchmark::State& state, Bobbin) {
   bobbin::EventLoop& loop = bobbin::EventLoop::current();
   for (auto _ : state) {
@@ -200,6 +240,9 @@ BOBBIN_WORKER_BENCHES_(Bobbin);
 BOBBIN_WORKER_BENCHES_(StdThread);
 
 BENCHMARK_TEMPLATE(BM_Worker_TerminateToExit, BobbinIdle)
+    ->UseRealTime()
+    ->Apply(bobbin_bench::with_min_max);
+BENCHMARK_TEMPLATE(BM_Worker_TerminateToExit, StdThreadAsleep)
     ->UseRealTime()
     ->Apply(bobbin_bench::with_min_max);
 

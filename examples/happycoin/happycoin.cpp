@@ -5,14 +5,20 @@
 //   --mode threads   N workers, each coin posted to the main thread as found (1-10 … 1-12,
 //                    3-10 and 3-11); the main thread prints them from its event loop
 //   --mode pool      a ThreadPool (the book's Piscina, 3-15 … 3-17), results batched per task
+//   --mode batch     N workers, each mining its share and posting all its coins at once as
+//                    one vector<uint64_t> (7-5 and 7-6, the book's AssemblyScript/WASM
+//                    version, computed natively here); the main thread prints each batch as
+//                    it arrives
 //   --mode ring      N − 1 producer threads stream their coins through one SPSC RingBuffer
 //                    each; the main thread mines a share too and drains the rings between
 //                    its blocks, then sleeps on a futex "doorbell" until every ring closes
 //   --mode plain     the baseline: a plain C++ loop on N std::threads, coins gathered in
 //                    vectors, no library at all, so the cost of the library can be measured
 //
-// The book's ch1_happycoin / ch1_happycoin_threads / ch3_happycoin* listings are all covered by
-// these modes (there is no separate program for each).
+// The book's ch1_happycoin / ch1_happycoin_threads / ch3_happycoin* / ch7_happycoin_batch
+// listings are all covered by these modes (there is no separate program for each). Three ways
+// to return results: one message per coin (threads), one result per pool task (pool, the book's
+// string of coins), one vector per worker (batch, the book's WASM array of BigInt).
 //
 // Flags: --iterations N (draws, default 10,000,000), --threads N (default: the CPU count),
 // --seed S (reproducible; default from std::random_device), --check (verify the output: every
@@ -71,7 +77,7 @@ struct Options {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "happycoin: %s\nusage: happycoin [--mode single|threads|pool|ring|plain] "
+               "happycoin: %s\nusage: happycoin [--mode single|threads|pool|batch|ring|plain] "
                "[--iterations N] [--threads N] [--seed S] [--check] [--quiet]\n",
                why);
   std::exit(2);
@@ -253,6 +259,42 @@ void run_threads(const Options& o, Printer& out) {
   if (running != 0) std::fprintf(stderr, "happycoin: %u workers still running\n", running);
 }
 
+// The book's 7-5 and 7-6: N workers, each mining its share of the draws and posting all its
+// coins once, as one vector (the book's WASM getHappycoins returns an array that the worker
+// converts to BigInts and posts whole); the main thread prints each batch from its event loop
+// as it arrives (in the order the workers finish) and counts them. Against `threads` this is
+// one message per worker instead of one per coin; against `pool` one worker per share and no
+// queue.
+void run_batch(const Options& o, Printer& out) {
+  const happycoin::Draws draws(o.seed);
+  using Batch = std::vector<std::uint64_t>;
+  std::vector<bobbin::Worker<int, Batch>> workers;
+  unsigned batches = 0;
+  for (unsigned k = 0; k < o.threads; ++k) {
+    workers.emplace_back(
+        bobbin::WorkerOptions{.name = "happycoin-" + std::to_string(k)},
+        [](bobbin::ParentPort<int, Batch>& parent, happycoin::Draws draws, happycoin::Range range) {
+          Batch coins;
+          mine_counted(draws, range, [&](std::uint64_t coin) { coins.push_back(coin); });
+          parent.post_message(std::move(coins));  // moved: the vector's buffer is transferred
+        },
+        draws, happycoin::part(o.iterations, o.threads, k));
+    workers.back().on_message([&](Batch coins) {
+      ++batches;
+      out.coins(coins);
+    });
+    workers.back().on_exit([](int code) {
+      if (code != 0) std::fprintf(stderr, "happycoin: a worker exited with %d\n", code);
+    });
+  }
+  bobbin::run();  // until every worker's exit has been delivered (after its one message)
+  if (batches != o.threads) {
+    std::fprintf(stderr, "happycoin: %u batches for %u workers\n", batches, o.threads);
+    workers.clear();  // joins the threads
+    std::exit(1);
+  }
+}
+
 // The book's 3-15 … 3-17: a pool of N threads (Piscina with minThreads = maxThreads = N); each
 // task mines a batch of draws and returns its coins in one result, which the main thread prints
 // from its event loop as each task settles. The book runs one task per thread; here the draws
@@ -393,6 +435,8 @@ int main(int argc, char** argv) {
     run_threads(o, out);
   } else if (o.mode == "pool") {
     run_pool(o, out);
+  } else if (o.mode == "batch") {
+    run_batch(o, out);
   } else if (o.mode == "ring") {
     run_ring(o, out);
   } else {
