@@ -170,7 +170,7 @@ def main() -> None:
              "|---|---:|---:|---:|---:|---:|"]
     workdir = Path(os.environ.get("TMPDIR", "/tmp"))
     for name, cpp, js in rows:
-        program = find_program(args.build, cpp[0])
+        program = find_program(args.build.resolve(), cpp[0])
         cpp_runs, js_runs = [], []
         for _ in range(args.rounds):
             cpp_runs.append(timed([str(program), *cpp[1:]], workdir))
@@ -178,7 +178,7 @@ def main() -> None:
                 js_runs.append(timed([node, str(NODE_DIR / js[0]), *js[1:]], NODE_DIR))
         cpp_wall = statistics.median(run[0] for run in cpp_runs)
         cpp_cpu = statistics.median(run[1] for run in cpp_runs)
-        cells = [f"`{' '.join(cpp)}`", seconds(cpp_wall), seconds(cpp_cpu)]
+        cells = [name, seconds(cpp_wall), seconds(cpp_cpu)]
         if js_runs:
             js_wall = statistics.median(run[0] for run in js_runs)
             js_cpu = statistics.median(run[1] for run in js_runs)
@@ -187,6 +187,10 @@ def main() -> None:
             cells += ["—", "—", "—"]
         lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
+    lines += ["", "| Example | C++ command | Node command |", "|---|---|---|"]
+    for name, cpp, js in rows:
+        lines.append(f"| {name} | `{' '.join(cpp)}` | " +
+                     (f"`node {' '.join(js)}` |" if js else "— |"))
     table = "\n".join(lines) + "\n"
     if args.output:
         args.output.write_text(table, encoding="utf-8")

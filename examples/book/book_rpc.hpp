@@ -2,8 +2,8 @@
 // 2-17 and 6-1 to 6-6), shared by ch2_dispatch, ch2_rpc_worker and ch6_thread_pool.
 //
 //   book::square_sum(max)        Σ √i for i in [0, max), summed in order as a double
-//   book::fibonacci(limit)       F(limit) as a decimal string (a small decimal big integer:
-//                                the book uses BigInt; F(1000) has 209 digits)
+//   book::fibonacci(limit)       F(limit) as a decimal string (a small big integer in base
+//                                10^18: the book uses BigInt; F(1000) has 209 digits)
 //   book::shortest(double)       the double printed as JavaScript prints it (shortest form)
 //   book::RpcRequest / RpcReply  `{method, params, id}` -> `{id, result}` or
 //                                `{id, error: {code, message}}`
@@ -19,6 +19,7 @@
 #include <string>
 #include <system_error>
 #include <variant>
+#include <utility>
 #include <vector>
 
 namespace book {
@@ -29,49 +30,52 @@ inline double square_sum(double max) {
   return sum;
 }
 
-// A non-negative integer as decimal digits, least significant first; only addition is needed.
+// A non-negative integer in limbs of 18 decimal digits, least significant first, so that
+// printing it in decimal is cheap; only addition is needed.
 class Decimal {
  public:
-  explicit Decimal(std::uint32_t value = 0) {
-    do {
-      digits_.push_back(static_cast<std::uint8_t>(value % 10));
-      value /= 10;
-    } while (value != 0);
+  static constexpr std::uint64_t kBase = 1'000'000'000'000'000'000ULL;  // 10^18
+
+  explicit Decimal(std::uint64_t value = 0) {
+    limbs_.push_back(value % kBase);
+    if (value >= kBase) limbs_.push_back(value / kBase);
   }
 
-  friend Decimal operator+(const Decimal& a, const Decimal& b) {
-    Decimal sum;
-    sum.digits_.clear();
-    const std::size_t n = std::max(a.digits_.size(), b.digits_.size());
-    unsigned carry = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      unsigned d = carry;
-      if (i < a.digits_.size()) d += a.digits_[i];
-      if (i < b.digits_.size()) d += b.digits_[i];
-      sum.digits_.push_back(static_cast<std::uint8_t>(d % 10));
-      carry = d / 10;
+  // In place: the Fibonacci loop allocates only when the number grows by a limb.
+  Decimal& operator+=(const Decimal& other) {
+    if (limbs_.size() < other.limbs_.size()) limbs_.resize(other.limbs_.size(), 0);
+    std::uint64_t carry = 0;
+    for (std::size_t i = 0; i < limbs_.size(); ++i) {
+      if (i >= other.limbs_.size() && carry == 0) break;  // the rest is unchanged
+      // at most 2·(10^18 − 1) + 1 < 2^64
+      const std::uint64_t d = limbs_[i] + carry + (i < other.limbs_.size() ? other.limbs_[i] : 0);
+      carry = d >= kBase ? 1 : 0;
+      limbs_[i] = d - carry * kBase;
     }
-    if (carry != 0) sum.digits_.push_back(static_cast<std::uint8_t>(carry));
-    return sum;
+    if (carry != 0) limbs_.push_back(carry);
+    return *this;
   }
 
   [[nodiscard]] std::string str() const {
-    std::string text;
-    for (auto it = digits_.rbegin(); it != digits_.rend(); ++it) text.push_back(static_cast<char>('0' + *it));
+    std::string text = std::to_string(limbs_.back());
+    for (auto it = limbs_.rbegin() + 1; it != limbs_.rend(); ++it) {
+      const std::string limb = std::to_string(*it);
+      text.append(18 - limb.size(), '0');  // every limb below the top one has 18 digits
+      text += limb;
+    }
     return text;
   }
 
  private:
-  std::vector<std::uint8_t> digits_;
+  std::vector<std::uint64_t> limbs_;
 };
 
 // The book's loop: prev = 1, next = 0; `limit` times (prev, next) = (prev + next, prev).
 inline std::string fibonacci(double limit) {
   Decimal prev(1), next(0);
   for (double i = 0; i < limit; ++i) {
-    Decimal sum = prev + next;
-    next = std::move(prev);
-    prev = std::move(sum);
+    next += prev;  // next = prev + next ...
+    std::swap(prev, next);  // ... and becomes prev, while the old prev becomes next
   }
   return next.str();
 }

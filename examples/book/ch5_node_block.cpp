@@ -55,6 +55,7 @@ Outcome run_version(bool fixed, std::chrono::milliseconds period, std::chrono::m
       [&] {
         waiting = true;
         window_started.store(true);
+        window_started.notify_one();
         if (!fixed) {
           (void)bobbin::atomics::wait(view, 0, 0, wait);  // the main loop is stuck here
           waiting = false;
@@ -68,7 +69,7 @@ Outcome run_version(bool fixed, std::chrono::milliseconds period, std::chrono::m
   Outcome out;
   auto& loop = bobbin::EventLoop::current();
   std::thread client([&] {
-    while (!window_started.load()) std::this_thread::yield();  // a window has just started
+    window_started.wait(false);  // asleep until a window has just started
     const auto t0 = std::chrono::steady_clock::now();
     http::ClientResponse r = http::http_get("127.0.0.1", port, "/health");
     out.latency_ms = book::ms_since(t0);
