@@ -6,7 +6,11 @@
 // (Node's main thread may Atomics.wait, so it coordinates itself; the book needed a separate
 // coordinator worker only because a browser's main thread may not wait.)
 //
-//   node gol.js [single|threads] [size=1000] [generations=100] [workers=2]
+//   node gol.js [single|threads] [size=1000] [generations=100] [workers=2] [--seed S] [--verify]
+//
+// --seed S makes the first generation reproducible (a small seeded generator instead of
+// Math.random); --verify then computes the same generations again on the main thread, after the
+// timed run, and exits 1 unless the grids are equal (the C++ twin's --verify).
 'use strict';
 const { Worker, isMainThread, workerData } = require('worker_threads');
 
@@ -30,15 +34,39 @@ function makeStep(size, sab) {
   };
 }
 
+// mulberry32: a small seeded generator, so that --seed makes a run reproducible.
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 if (isMainThread) {
-  const mode = process.argv[2] || 'single';
-  const size = Number(process.argv[3] || 1000);
-  const generations = Number(process.argv[4] || 100);
-  const workers = mode === 'single' ? 1 : Number(process.argv[5] || 2);
+  const argv = process.argv.slice(2);
+  const seedAt = argv.indexOf('--seed');
+  const seed = seedAt >= 0 ? Number(argv[seedAt + 1]) : undefined;
+  const verify = argv.includes('--verify');
+  const positional = argv.filter((a, k) => !a.startsWith('--') && !(seedAt >= 0 && k === seedAt + 1));
+  const mode = positional[0] || 'single';
+  const size = Number(positional[1] || 1000);
+  const generations = Number(positional[2] || 100);
+  const workers = mode === 'single' ? 1 : Number(positional[3] || 2);
+  if (!['single', 'threads'].includes(mode) || !(size > 0) || !(generations >= 0) || !(workers > 0) ||
+      (seed !== undefined && !Number.isFinite(seed))) {
+    console.error('usage: node gol.js [single|threads] [size] [generations] [workers] [--seed S] [--verify]');
+    process.exit(2);
+  }
+  const random = seed === undefined ? Math.random : seeded(seed);
   const syncOffset = Math.ceil(2 * size * size / 4) * 4;
   const sab = new SharedArrayBuffer(syncOffset + 4 * workers);
   const cells = new Uint8Array(sab, 0, size * size);
-  for (let i = 0; i < cells.length; i++) cells[i] = Math.random() < 0.5 ? 1 : 0;
+  for (let i = 0; i < cells.length; i++) cells[i] = random() < 0.5 ? 1 : 0;
+  const initial = verify ? cells.slice() : null;
   const sync = new Int32Array(sab, syncOffset, workers);
   const report = (start) => {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -47,6 +75,17 @@ if (isMainThread) {
     console.log(`gol.js: ${size}x${size}, ${generations} generations, mode ${mode}, ` +
                 `${workers} worker(s), ${seconds.toFixed(3)} s ` +
                 `(${(generations / seconds).toFixed(1)} generations/s), alive ${alive}`);
+    if (verify) {
+      // The reference: the same generations on this thread, from the saved first generation.
+      const ref = new SharedArrayBuffer(2 * size * size);
+      new Uint8Array(ref, 0, size * size).set(initial);
+      const iterate = makeStep(size, ref);
+      for (let g = 0; g < generations; g++) iterate(0, size);
+      const want = new Uint8Array(ref, generations % 2 === 0 ? 0 : size * size, size * size);
+      const same = want.every((v, k) => v === last[k]);
+      console.log(same ? 'verify: ok (equals a single-threaded run)' : 'verify: FAILED');
+      if (!same) process.exitCode = 1;
+    }
   };
   if (mode === 'single') {
     const iterate = makeStep(size, sab);
