@@ -71,8 +71,10 @@
 //     the pool was made), steady_clock elsewhere.
 //   - `ThreadPool::current_worker_index()` tells a task which thread of its pool runs it.
 //
-// How it works: one FIFO (an intrusive list under a spin lock; a queue per thread in the
-// dispatch modes); a task, its promise state and its arguments are one allocation, recycled
+// How it works: one FIFO (a queue per thread in the dispatch modes): submitters append to an
+// intrusive lock-free list (Vyukov's multi-producer queue: one exchange and one store per task)
+// and pool threads take from it under a small spin lock of their own, the two sides on separate
+// cache lines. A task, its promise state and its arguments are one allocation, recycled
 // through per-thread block caches that overflow into a process-wide depot, so blocks freed by
 // pool threads (post() tasks) come back to the submitter without the allocator. An idle thread
 // watches its queue for about BOBBIN_POOL_SPIN_US (50 µs) without telling anyone, then registers
@@ -88,13 +90,16 @@
 // Thread safety: every member may be called from any thread, including from pool tasks.
 //
 // Memory ordering: everything the submitter did before `run`/`post` happens-before the task
-// runs (the queue lock's release in push pairs with its acquire in pop); everything the task did
+// runs (push links the task with a release store, which the pool thread's acquire load of that
+// link pairs with; the consumer lock hands the list's head between pool threads, and the
+// exchange of the list's tail is acq_rel between producers); everything the task did
 // happens-before a `get()` or continuation that sees its result (promise.hpp). The counters
 // `submitted_`, the per-thread `completed` counts, `cancelled_`, `closing_`, `armed_`, the
-// queue counts and sleeper counts are seq_cst where two sides must not both miss each other
-// (store-buffering pairs, named at each use). Task blocks pass between threads through the
-// depot: a batch is pushed with a release CAS and taken (all batches at once, so no ABA) with an
-// acquire exchange, so a block's last use happens-before its reuse.
+// queue's `pushed` count (incremented after the link; `popped` is a relaxed hint, TaskQueue::
+// empty() says why that is sound) and sleeper counts are seq_cst where two sides must not both
+// miss each other (store-buffering pairs, named at each use). Task blocks pass between threads
+// through the depot: a batch is pushed with a release CAS and taken (all batches at once, so no
+// ABA) with an acquire exchange, so a block's last use happens-before its reuse.
 #pragma once
 
 #include <algorithm>
@@ -452,10 +457,15 @@ struct BlockAllocator {
   }
 };
 
+// The queue's link: every Task is one, and so is the stub inside each queue.
+struct QueueNode {
+  std::atomic<QueueNode*> next{nullptr};  // written by the producer that linked after it
+};
+
 // One queued unit of work, owned through a shared_ptr (made with make_shared, together with
 // the promise state for run()): `keep` is the queue's reference (the task owns itself while it is
 // queued or running); an abort listener and a timeout entry hold one each (TaskRef).
-struct Task {
+struct Task : QueueNode {
   Task() = default;
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
@@ -471,7 +481,6 @@ struct Task {
   // Drops the queue's reference (may destroy the task: touch nothing after).
   void release() noexcept { std::shared_ptr<void> last = std::move(keep); }
 
-  Task* next = nullptr;                       // under the queue's lock
   std::atomic<std::uint32_t> state{kQueued};  // kQueued -> kRunning -> kDone, or -> kCancelled
   std::shared_ptr<void> keep;                 // the queue's reference (see above)
   std::uint64_t submitted = 0;                // ticks()
@@ -482,7 +491,8 @@ struct Task {
 };
 
 // A counted reference to a task (copyable, for std::function listeners and the timer heap).
-// Made while the task still holds `keep` (before it is queued, or under its queue's lock).
+// Made while the task still holds `keep` (before it is queued, or under its queue's consumer
+// lock, which no queued task leaves without).
 class TaskRef {
  public:
   explicit TaskRef(Task* t) : hold_(t->keep), t_(t) {}
@@ -493,7 +503,7 @@ class TaskRef {
   Task* t_;
 };
 
-// The queue's lock: held for a few pointer writes, so it spins (then yields) instead of
+// The queue's consumer lock: held for a few pointer writes, so it spins (then yields) instead of
 // sleeping; a sleeping lock turns a preempted holder into a convoy of futex waits.
 class SpinLock {
  public:
@@ -524,40 +534,172 @@ class SpinLock {
   std::atomic<bool> busy_{false};
 };
 
-// A FIFO of tasks: an intrusive list under a small lock, plus a count for the lock-free checks.
-struct alignas(64) TaskQueue {
-  void push(Task* t) noexcept {
-    t->next = nullptr;
-    lock.lock();
-    (tail != nullptr ? tail->next : head) = t;
-    tail = t;
-    // seq_cst: pairs with the seq_cst load in a worker's park validation (store-buffering
-    // against `sleepers`).
-    count.fetch_add(1, std::memory_order_seq_cst);
-    lock.unlock();
+// Backoff of a consumer that found the queue cut by a producer between its exchange and its
+// link (see TaskQueue): a few pauses cover a running producer; then yield, so a preempted one
+// (three threads on two cores) gets the core back instead of watching us spin.
+inline void stall(unsigned n) noexcept {
+  if (n < 8) {
+    bobbin::detail::cpu_relax();
+  } else {
+    std::this_thread::yield();
   }
+}
+
+// A FIFO of tasks with separate producer and consumer sides, each on its own cache line, so a
+// submitter takes no lock and never writes the line the pool threads write.
+//   - Producers (any thread, lock-free): an intrusive multi-producer list after Vyukov's MPSC
+//     queue. push() exchanges `tail` for the task, links the previous tail to it (`next`, a
+//     release store), then counts it in `pushed`. Between the exchange and the link the list
+//     is cut: consumers see the elements before the cut, not the ones behind it, until that
+//     producer links.
+//   - Consumers (the pool threads, several): `lock` is the consumer lock, over `head` (the
+//     oldest element not taken, or the stub) and `popped`. pop() takes the head element once it
+//     has a successor; for the last one it re-pushes the stub (a node inside the queue) behind
+//     it. A cut makes pop() fail with `blocked` set: its caller backs off (stall()) and retries
+//     rather than waiting for a wake-up.
+//   - Counts: `pushed - popped` (signed) is the size hint. An element may be popped before its
+//     producer counts it, so the difference may dip below the truth (even below 0) for a
+//     moment; empty() is still a sound park validation (see there).
+struct TaskQueue {
+  TaskQueue() noexcept : tail(&stub), head(&stub) {}
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+
+  void push(Task* t) noexcept {
+    link(t);
+    // seq_cst: after the link, so a count seen is a linked element. The submitting half of the
+    // store-buffering pairs with a worker's sleepers increment (wake() then reads sleepers) and
+    // with a retiring thread's threads_ CAS (maybe_grow() then reads threads_); both validate
+    // with empty().
+    pushed.fetch_add(1, std::memory_order_seq_cst);
+  }
+
+  // Takes the oldest linked task, or nullptr. `blocked`: nothing was taken because the list is
+  // cut (a producer between its exchange and its link). No size-hint shortcut: the hint would
+  // pull the producers' line into every pop (measured slower), and it may hide a task for a
+  // moment (see empty()), which a caller about to sleep on something else (help_until) must
+  // not miss. An empty queue costs the uncontended lock and one load.
   Task* pop() noexcept {
-    if (count.load(std::memory_order_relaxed) == 0)
-      return nullptr;  // relaxed: a hint; the lock decides
+    bool blocked = false;
+    return pop(blocked);
+  }
+  Task* pop(bool& blocked) noexcept {
     lock.lock();
-    Task* t = head;
-    if (t != nullptr) {
-      head = t->next;
-      if (head == nullptr) tail = nullptr;
-      count.fetch_sub(1, std::memory_order_relaxed);  // relaxed: under the lock; a hint elsewhere
+    QueueNode* const h = head;
+    // acquire: pairs with link()'s release store (the task's contents come with it).
+    QueueNode* const next = h->next.load(std::memory_order_acquire);
+    Task* t;
+    if (h != &stub && next != nullptr) [[likely]] {
+      head = next;
+      count_pop();
+      t = static_cast<Task*>(h);
+    } else {
+      t = pop_slow(blocked);
     }
     lock.unlock();
     return t;
   }
+
+  // The size hint: linked-and-counted elements not taken yet (may be stale, or dip below the
+  // truth as said above). Relaxed loads: a hint (idle watching); pop() decides under the lock.
+  [[nodiscard]] std::int64_t size_hint() const noexcept {
+    const std::uint64_t in = pushed.load(std::memory_order_relaxed);   // relaxed: a hint
+    const std::uint64_t out = popped.load(std::memory_order_relaxed);  // relaxed: a hint
+    return static_cast<std::int64_t>(in - out);
+  }
+  [[nodiscard]] bool has_work() const noexcept { return size_hint() > 0; }
+
+  // The validation of a worker that registered (sleepers, loop_waiters_) or retired (threads_)
+  // and is about to stop watching the queue. `pushed` is read seq_cst: the validating half of
+  // the store-buffering pairs named in push(). Why `pushed <= popped` is sound although pops
+  // and counts are not atomic together: if an element E that the read of `pushed` counted is
+  // still queued, `popped` (any value read) counts at most pushed - 1 of the counted elements,
+  // so if popped >= pushed it counts some element X that our read did not count; X's producer
+  // counts X after our seq_cst load, so its following seq_cst read (sleepers, loop_waiters_ or
+  // threads_) sees our registration and it wakes a sleeper (or spawns a thread), which takes E.
+  // An element linked but not counted yet is covered the same way by its own producer. A stale
+  // (smaller) `popped` only makes the queue look non-empty, and the caller watches again.
   [[nodiscard]] bool empty() const noexcept {
-    return count.load(std::memory_order_seq_cst) == 0;  // seq_cst: see push()
+    const std::uint64_t in = pushed.load(std::memory_order_seq_cst);  // seq_cst: see above
+    // relaxed: any value is sound (see above); nothing is published through it.
+    const std::uint64_t out = popped.load(std::memory_order_relaxed);
+    return static_cast<std::int64_t>(in - out) <= 0;
   }
 
-  SpinLock lock;
-  Task* head = nullptr;
-  Task* tail = nullptr;
-  std::atomic<std::size_t> count{0};
+  // Producers' line.
+  alignas(64) std::atomic<QueueNode*> tail;  // the newest node (exchanged by each push)
+  std::atomic<std::uint64_t> pushed{0};      // elements linked and counted
+  // Consumers' line.
+  alignas(64) SpinLock lock;             // the consumer lock: head, popped, and destroy()'s sweep
+  QueueNode* head;                       // the oldest element not taken, or the stub
+  std::atomic<std::uint64_t> popped{0};  // elements taken (written under the lock)
+  // Written by the producer that links behind it and by the consumer that re-pushes it: a line
+  // of its own, so neither side's line moves.
+  alignas(64) QueueNode stub;
   alignas(64) std::atomic<std::uint32_t> sleepers{0};  // threads parked (or about to) on this queue
+
+ private:
+  // Appends n (a task, or the stub under the consumer lock).
+  void link(QueueNode* n) noexcept {
+    // relaxed: published by the release half of the exchange below (to the producer that
+    // links behind n, which then writes n->next).
+    n->next.store(nullptr, std::memory_order_relaxed);
+    // acq_rel: release publishes n's reset link (above) to the next exchanger; acquire makes the
+    // previous tail's reset link happen-before our store to it (so ours wins).
+    QueueNode* const prev = tail.exchange(n, std::memory_order_acq_rel);
+    // release: pairs with the acquire loads of `next` in pop()/pop_slow() and the sweep
+    // (what the submitter wrote into the task, and n's reset link, come with n).
+    prev->next.store(n, std::memory_order_release);
+  }
+
+  void count_pop() noexcept {
+    // relaxed: one writer at a time (the consumer lock orders them); readers take hints (see
+    // empty() for why any value is sound there).
+    popped.store(popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  // Under the lock: the head is the stub, or a task with no successor linked yet.
+  // Returning nullptr at a cut loses nothing: the task of the producer that has not linked is
+  // not counted in `pushed` yet (the count follows the link), so a worker that now validates
+  // empty() and parks is woken by that producer (its count comes after the validation's seq_cst
+  // load, so its read of `sleepers` sees the registration); counted tasks behind the cut keep
+  // empty() false, so their consumers back off and retry instead of parking.
+  [[gnu::noinline]] Task* pop_slow(bool& blocked) noexcept {
+    QueueNode* h = head;
+    // acquire: pairs with link()'s release store.
+    QueueNode* next = h->next.load(std::memory_order_acquire);
+    if (h == &stub) {
+      if (next == nullptr) {
+        // Empty, unless a producer took the stub as its predecessor and has not linked yet.
+        // relaxed: only tells the caller to back off; a stale stub means retry via the hint.
+        blocked = tail.load(std::memory_order_relaxed) != &stub;
+        return nullptr;
+      }
+      head = h = next;                                 // step over the stub
+      next = h->next.load(std::memory_order_acquire);  // acquire: as above
+      if (next != nullptr) {
+        head = next;
+        count_pop();
+        return static_cast<Task*>(h);
+      }
+    }
+    // h is a task without a successor: the newest node, or the list is cut right after it.
+    // relaxed: h's exchange happens-before (we reached h through acquire loads of links, or
+    // the lock), so this reads h or a newer tail; the exchange in link() below decides.
+    if (h != tail.load(std::memory_order_relaxed)) {
+      blocked = true;  // a producer exchanged after h and has not linked yet
+      return nullptr;
+    }
+    link(&stub);  // the stub is out of the list (h is the only element): it becomes h's successor
+    next = h->next.load(std::memory_order_acquire);  // acquire: as above
+    if (next == nullptr) {
+      blocked = true;  // a producer exchanged between our tail read and our stub: not linked yet
+      return nullptr;
+    }
+    head = next;
+    count_pop();
+    return static_cast<Task*>(h);
+  }
 };
 
 // Status of a slot.
@@ -1053,7 +1195,7 @@ inline ThreadPool::~ThreadPool() {
   left.clear();
   // Tasks cancelled while queued may still sit in the queues: free them.
   auto free_all = [](TaskQueue& q) {
-    while (Task* t = q.pop()) t->release();
+    while (Task* t = q.pop()) t->release();  // never cut: no submitter is left
   };
   free_all(shared_);
   for (std::size_t i = 0; i < max_threads_; ++i) free_all(slots_[i].queue);
@@ -1084,12 +1226,20 @@ inline Promise<void> ThreadPool::close() {
 
 inline Promise<void> ThreadPool::destroy() {
   Promise<void> p = close();
-  // Reject every task that has not started, walking the queues under their locks.
+  // Reject every task that has not started, walking the queues under their consumer locks.
   auto sweep = [this](TaskQueue& q) {
     std::vector<detail::pool::TaskRef> cancelled;
-    cancelled.reserve(q.count.load(std::memory_order_relaxed) + 16);  // relaxed: a size hint
+    cancelled.reserve(static_cast<std::size_t>(std::max<std::int64_t>(q.size_hint(), 0)) + 16);
     q.lock.lock();
-    for (Task* t = q.head; t != nullptr; t = t->next) {
+    // From head on, every node is still queued (taking one needs this lock), so alive. Walk the
+    // linked part: skip the stub; stop at a missing link (a producer between its exchange and
+    // its link: its task and those behind it are not swept and run, like a task submitted just
+    // before close()). Each task swept is cancelled here or run by a worker, never both: the
+    // state CAS below decides against execute()'s.
+    for (detail::pool::QueueNode* n = q.head; n != nullptr;
+         n = n->next.load(std::memory_order_acquire)) {  // acquire: pairs with link()'s release
+      if (n == &q.stub) continue;
+      Task* const t = static_cast<Task*>(n);
       std::uint32_t expected = detail::pool::kQueued;
       // acq_rel: decides against a worker's CAS to kRunning (exactly one wins).
       if (t->state.compare_exchange_strong(expected, detail::pool::kCancelled,
@@ -1465,11 +1615,21 @@ inline void ThreadPool::task_finished(Slot& slot, Task& t, std::uint64_t start) 
 
 inline void ThreadPool::Helper::help_until(bobbin::detail::StateBase& state) {
   TaskQueue& q = pool->dispatch_ == Dispatch::shared_queue ? pool->shared_ : slot->queue;
+  unsigned stalls = 0;  // pops in a row that found the queue cut by a producer mid-push
   while (state.load() == bobbin::detail::kPending) {
-    if (Task* t = q.pop()) {
+    // pop() looks at the list itself (not the size hint, which may hide a task for a moment):
+    // we are about to sleep on the promise, not on the queue, so no submitter would wake us.
+    bool blocked = false;
+    if (Task* t = q.pop(blocked)) {
+      stalls = 0;
       pool->execute(*slot, t);
       continue;
     }
+    if (blocked) {  // the task we wait for may be behind the cut: retry, do not park
+      detail::pool::stall(++stalls);
+      continue;
+    }
+    stalls = 0;
     slot->chained = false;
     const auto r = parking_lot::park(&state, [&state] {
       // seq_cst: the validating half of promise.hpp's store-buffering pair.
@@ -1485,8 +1645,7 @@ inline bool ThreadPool::spin_for_work(const TaskQueue& q) const noexcept {
   // About BOBBIN_POOL_SPIN_US at 1 GHz of ticks (shorter on a faster counter).
   const std::uint64_t until = detail::pool::ticks() + std::uint64_t{BOBBIN_POOL_SPIN_US} * 1000;
   for (unsigned i = 1;; ++i) {
-    if (q.count.load(std::memory_order_relaxed) != 0)
-      return true;                                                // relaxed: a hint; pop() decides
+    if (q.has_work()) return true;                                // a hint; pop() decides
     if (stopping_.load(std::memory_order_relaxed)) return false;  // relaxed: re-checked seq_cst
     if (i % 64 == 0) {
       if (detail::pool::ticks() >= until) return false;
@@ -1518,12 +1677,22 @@ inline void ThreadPool::worker_main(Slot& slot) {
   TaskQueue& q = dispatch_ == Dispatch::shared_queue ? shared_ : slot.queue;
   const bool can_retire = dispatch_ == Dispatch::shared_queue;
   bool retired_exit = false;
+  unsigned stalls = 0;  // pops in a row that found the queue cut by a producer mid-push
 
   for (;;) {
     if (slot.inflight < per_worker_) {
-      if (Task* t = q.pop()) {
+      bool blocked = false;
+      if (Task* t = q.pop(blocked)) {
+        stalls = 0;
         execute(slot, t);
         continue;
+      }
+      // The size hint counts tasks behind the cut, so spin_for_work() would return at once:
+      // back off here (pause, then yield): this loop never spins hot on a preempted producer.
+      if (blocked) {
+        detail::pool::stall(++stalls);
+      } else {
+        stalls = 0;
       }
     }
     slot.chained = false;

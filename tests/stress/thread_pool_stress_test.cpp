@@ -268,3 +268,62 @@ TEST(ThreadPoolStress, DispatchModesManySubmittersExactSum) {
     EXPECT_EQ(sum.load(), expected);
   }
 }
+
+// The lock-free submission side with one pool thread: tasks that wait (get()) for a child task
+// of their own pool while other threads keep submitting. The waiting thread runs queued tasks,
+// so its child must be found even when a submitter is preempted between appending and linking
+// its task (the waiter retries instead of sleeping on the promise). A hang here is the failure.
+TEST(ThreadPoolStress, NestedWaitsOnOneThreadWhileOthersSubmit) {
+  const int parents = 2000 * bobbin_test::kStressScale;
+  std::atomic<std::uint64_t> noise{0};
+  std::atomic<bool> stop{false};
+  std::uint64_t sum = 0;
+  {
+    bobbin::ThreadPool pool({.min_threads = 1, .max_threads = 1});
+    std::vector<std::thread> noisy;
+    for (int s = 0; s < 3; ++s) {
+      noisy.emplace_back([&] {
+        while (!stop.load()) {  // a bounded backlog: a batch, then wait for its last task
+          for (int i = 0; i < 31; ++i) pool.post([&noise] { noise.fetch_add(1); });
+          pool.run([&noise] { noise.fetch_add(1); }).get();
+        }
+      });
+    }
+    for (int i = 0; i < parents; ++i) {
+      const auto v = static_cast<std::uint64_t>(i);
+      sum += pool.run([&pool, v] { return pool.run([v] { return v + 1; }).get() * 2; }).get();
+    }
+    stop.store(true);
+    for (auto& t : noisy) t.join();
+  }
+  const auto n = static_cast<std::uint64_t>(parents);
+  EXPECT_EQ(sum, n * (n + 1));  // sum of 2(v + 1) for v < n
+  EXPECT_GT(noise.load(), 0u);
+}
+
+// Sparse submissions from several threads to a pool whose threads go idle, park and retire
+// between them: each submitter waits for its task, so a lost wake-up (a task counted after a
+// worker's park validation, or hidden from it) hangs the test.
+TEST(ThreadPoolStress, SparseSubmissionsToParkingAndRetiringThreadsAllRun) {
+  const int per = 300 * bobbin_test::kStressScale;
+  std::atomic<std::uint64_t> ran{0};
+  {
+    bobbin::ThreadPool pool({.min_threads = 0, .max_threads = 2, .idle_timeout = 50us});
+    std::vector<std::thread> submitters;
+    for (int s = 0; s < 3; ++s) {
+      submitters.emplace_back([&, s] {
+        std::minstd_rand rng(static_cast<unsigned>(s) + 1u);
+        for (int i = 0; i < per; ++i) {
+          if (i % 2 == 0) {
+            pool.run([&ran] { ran.fetch_add(1); }).get();
+          } else {
+            pool.post([&ran] { ran.fetch_add(1); });
+          }
+          if (rng() % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 80));
+        }
+      });
+    }
+    for (auto& t : submitters) t.join();
+  }  // the destructor waits for the posted tasks
+  EXPECT_EQ(ran.load(), static_cast<std::uint64_t>(3 * per));
+}
