@@ -29,38 +29,8 @@
 'use strict';
 const fs = require('fs');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
+const { Mutex } = require('./book_mutex');
 
-const UNLOCKED = 0;
-const LOCKED = 1;
-
-class Mutex {
-  constructor(shared, index) {
-    this.shared = shared;
-    this.index = index;
-  }
-
-  acquire() {
-    while (Atomics.compareExchange(this.shared, this.index, UNLOCKED, LOCKED) !== UNLOCKED) {
-      Atomics.wait(this.shared, this.index, LOCKED);
-    }
-  }
-
-  release() {
-    if (Atomics.compareExchange(this.shared, this.index, LOCKED, UNLOCKED) !== LOCKED) {
-      throw new Error('was not acquired');
-    }
-    Atomics.notify(this.shared, this.index, 1);
-  }
-
-  exec(fn) {
-    this.acquire();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
-  }
-}
 
 class RingBuffer {
   constructor(meta, buffer) {

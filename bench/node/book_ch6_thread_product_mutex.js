@@ -3,7 +3,7 @@
 // book's mutex (Multithreaded JavaScript 6-8 … 6-12, ch6-mutex/mutex.js and
 // thread-product-mutex.js).
 //
-// The shared Int32Array is [2, 3, 5, 7, 0]; cell 4 is the lock. The book's Mutex is below:
+// The shared Int32Array is [2, 3, 5, 7, 0]; cell 4 is the lock. The book's Mutex (book_mutex.js):
 // compareExchange 0 → 1 to take it, Atomics.wait to sleep while it is held, compareExchange
 // 1 → 0 and notify one waiter to release, exec(fn) around a critical section. Inside
 // mutex.exec, plain (non-Atomics) reads and writes do the book's read a, busy loop, read b,
@@ -20,39 +20,8 @@
 'use strict';
 const assert = require('assert');
 const { Worker, isMainThread, workerData } = require('worker_threads');
+const { Mutex } = require('./book_mutex');
 
-const UNLOCKED = 0;
-const LOCKED = 1;
-
-class Mutex {
-  constructor(shared, index) {
-    this.shared = shared;
-    this.index = index;
-  }
-
-  acquire() {
-    // The book: if the exchange fails, wait while LOCKED, then acquire() again. A loop here.
-    while (Atomics.compareExchange(this.shared, this.index, UNLOCKED, LOCKED) !== UNLOCKED) {
-      Atomics.wait(this.shared, this.index, LOCKED);
-    }
-  }
-
-  release() {
-    if (Atomics.compareExchange(this.shared, this.index, LOCKED, UNLOCKED) !== LOCKED) {
-      throw new Error('was not acquired');
-    }
-    Atomics.notify(this.shared, this.index, 1);
-  }
-
-  exec(fn) {
-    this.acquire();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
-  }
-}
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(name);

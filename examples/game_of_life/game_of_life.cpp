@@ -353,6 +353,28 @@ struct Frame {
   double seconds;
 };
 
+// The coordinators' clock and live hand-off: the time of the generations, less the time spent
+// waiting for the main thread to draw a live frame.
+class FrameClock {
+ public:
+  // Posts generation `g` (held in grid `current`) to the main thread and waits for its "drawn,
+  // go on" (the book's postMessage / requestAnimationFrame round trip); that wait is not timed.
+  void show(bobbin::ParentPort<int, Frame>& parent, std::size_t g, int current) {
+    const auto posted = Clock::now();
+    parent.post_message(Frame{g, current, false, 0});
+    parent.port().receive();
+    drawing_ += Clock::now() - posted;
+  }
+  [[nodiscard]] double seconds() const {
+    return std::chrono::duration<double>(Clock::now() - start_ - drawing_).count();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start_ = Clock::now();
+  Clock::duration drawing_{0};
+};
+
 // The coordinator worker: runs `generations` generations. When `live`, the workers hand it
 // every generation; it posts each to the main thread and waits for its acknowledgement before
 // starting the next one (the book's postMessage / requestAnimationFrame round trip), so the
@@ -360,9 +382,7 @@ struct Frame {
 void coordinate(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArrayBuffer memory,
                 Layout layout, std::size_t generations, bool live) {
   bobbin::Int32Array sync(memory, layout.sync_offset(), layout.sync_cells());
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  Clock::duration drawing{0};  // waiting for the main thread to draw: not part of the time
+  FrameClock clock;
   const auto last = static_cast<std::int32_t>(generations);
   std::int32_t done = 0;
   if (last > 0) {
@@ -375,19 +395,16 @@ void coordinate(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArrayBuffe
         atomics::wait(sync, kCompleted, done);  // not_equal at once if it moved meanwhile
       }
       if (done >= last) break;
-      const auto posted = Clock::now();
-      parent.post_message(Frame{static_cast<std::size_t>(done), grid_of(done), false, 0});
-      parent.port().receive();  // the main thread's "drawn, go on"
-      drawing += Clock::now() - posted;
+      clock.show(parent, static_cast<std::size_t>(done), grid_of(done));
       running = done + 1;
       atomics::store(sync, kGeneration, running);
       atomics::notify(sync, kGeneration);
     }
   }
-  const std::chrono::duration<double> took = Clock::now() - start - drawing;
+  const double took = clock.seconds();
   atomics::store(sync, kGeneration, kStop);
   atomics::notify(sync, kGeneration);
-  parent.post_message(Frame{generations, grid_of(done), true, took.count()});
+  parent.post_message(Frame{generations, grid_of(done), true, took});
 }
 
 // The coordinator of the book protocol (5-16, 5-17): for each generation, "go" to every worker,
@@ -397,9 +414,7 @@ void coordinate(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArrayBuffe
 void coordinate_book(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArrayBuffer memory,
                      Layout layout, std::size_t generations, bool live) {
   bobbin::Int32Array sync(memory, layout.sync_offset(), layout.sync_cells());
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  Clock::duration drawing{0};  // waiting for the main thread to draw: not part of the time
+  FrameClock clock;
   for (std::size_t g = 1; g <= generations; ++g) {
     for (std::size_t i = 0; i < layout.workers; ++i) {
       atomics::store(sync, i, kGo);
@@ -410,20 +425,14 @@ void coordinate_book(bobbin::ParentPort<int, Frame>& parent, bobbin::SharedArray
         atomics::wait(sync, i, kGo);  // not_equal at once if worker i finished meanwhile
       }
     }
-    if (live && g < generations) {
-      const auto posted = Clock::now();
-      parent.post_message(Frame{g, grid_of(static_cast<std::int32_t>(g)), false, 0});
-      parent.port().receive();  // the main thread's "drawn, go on"
-      drawing += Clock::now() - posted;
-    }
+    if (live && g < generations) clock.show(parent, g, grid_of(static_cast<std::int32_t>(g)));
   }
-  const std::chrono::duration<double> took = Clock::now() - start - drawing;
+  const double took = clock.seconds();
   for (std::size_t i = 0; i < layout.workers; ++i) {
     atomics::store(sync, i, kStop);
     atomics::notify(sync, i);
   }
-  parent.post_message(
-      Frame{generations, grid_of(static_cast<std::int32_t>(generations)), true, took.count()});
+  parent.post_message(Frame{generations, grid_of(static_cast<std::int32_t>(generations)), true, took});
 }
 
 // ---- rendering -------------------------------------------------------------------------------
