@@ -9,27 +9,15 @@
 // The script serves on an ephemeral port (or --port), sends its own requests (one of each kind,
 // the two errors, then 12 parallel requests over the 4 workers so the queue is used), checks
 // every number, prints "analysis server OK" and exits.
+// flag, checker, readText, request, sendJson and sortedKeys come from notes_support.js.
 // Run: node notes_data_analysis.js [--port 0]
 'use strict';
 const http = require('http');
 const { Worker, isMainThread, parentPort } = require('worker_threads');
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const { flag, checker, readText, request, sendJson, sortedKeys } = require('./notes_support');
 
 // JSON.stringify with sorted keys, so printed objects read like the twin's.
-function dump(value) {
-  const sorted = (v) => {
-    if (Array.isArray(v)) return v.map(sorted);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
-    }
-    return v;
-  };
-  return JSON.stringify(sorted(value));
-}
+const dump = (value) => JSON.stringify(sortedKeys(value));
 
 if (!isMainThread) {
   // ---- data-analysis-worker.js ----
@@ -164,12 +152,6 @@ if (!isMainThread) {
     }
   }
 
-  const sendJson = (res, status, value) => {
-    const body = JSON.stringify(value);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-
   const workerPool = new DataAnalysisWorkerPool(4);
 
   // app.post('/api/analyze-data', ...)
@@ -177,10 +159,7 @@ if (!isMainThread) {
     if (req.method !== 'POST' || req.url !== '/api/analyze-data') {
       return sendJson(res, 404, { success: false, error: 'not found' });
     }
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', async () => {
+    readText(req).then(async (text) => {
       let body;
       try { body = JSON.parse(text); } catch { body = null; }
       if (!body || !Array.isArray(body.dataset)) {
@@ -198,27 +177,13 @@ if (!isMainThread) {
     return undefined;
   });
 
-  function analyze(port, dataset, analysisType) {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/analyze-data',
-                                 agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => {
-          try { resolve([res.statusCode, JSON.parse(text)]); } catch (e) { reject(e); }
-        });
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ dataset, analysisType }));
-    });
-  }
+  // POST /api/analyze-data: a promise of [status, parsed body].
+  const analyze = (port, dataset, analysisType) =>
+    request(port, 'POST', '/api/analyze-data', JSON.stringify({ dataset, analysisType }),
+            { 'Content-Type': 'application/json' })
+      .then(({ status, body }) => [status, JSON.parse(body)]);
 
-  let failed = false;
-  const expect = (condition, what) => {
-    console.log((condition ? '  ok: ' : '  FAILED: ') + what);
-    if (!condition) failed = true;
-  };
+  const { expect, failed } = checker();
 
   server.listen(flag('--port', 0), '127.0.0.1', async () => {
     const port = server.address().port;
@@ -261,8 +226,8 @@ if (!isMainThread) {
     server.close(async () => {
       await workerPool.shutdown();
       console.log(`tasks done by the pool: ${workerPool.tasksDone}`);
-      console.log(failed ? 'analysis server FAILED' : 'analysis server OK');
-      process.exitCode = failed ? 1 : 0;
+      console.log(failed() ? 'analysis server FAILED' : 'analysis server OK');
+      process.exitCode = failed() ? 1 : 0;
     });
   });
 }

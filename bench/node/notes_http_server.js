@@ -6,15 +6,12 @@
 // keep-alive requests on one connection whose first answer comes last (the answers must still
 // arrive in request order), a request split across four writes, and a 400 for a malformed
 // request (node:http's own 'clientError' answer). The raw exchanges use net.Socket.
+// flag, checker, readText and request come from notes_support.js.
 // Run: node notes_http_server.js [--port 0]
 'use strict';
 const http = require('http');
 const net = require('net');
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const { flag, checker, readText, request } = require('./notes_support');
 
 const text = (body, status = 200) => ({ status, body });
 let held = null;  // the resolve of /later's answer, not yet given
@@ -40,10 +37,7 @@ function handle(req) {
 
 // Reads the body, runs the handler, and answers (500 with the message when it throws or rejects).
 const server = http.createServer((req, res) => {
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (chunk) => (body += chunk));
-  req.on('end', async () => {
+  readText(req).then(async (body) => {
     req.body = body;
     let answer;
     try {
@@ -57,19 +51,6 @@ const server = http.createServer((req, res) => {
     res.end(answer.body);
   });
 });
-
-function request(port, method, path, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
-      let got = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (got += c));
-      res.on('end', () => resolve({ status: res.statusCode, body: got }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 // Writes `pieces` one by one (a few ms apart) on a new connection and reads until `answers`
 // responses ended (each body here ends with '\n') or the server closes.
@@ -97,11 +78,7 @@ function rawExchange(port, pieces, answers) {
   });
 }
 
-let failed = false;
-const expect = (condition, what) => {
-  console.log((condition ? '  ok: ' : '  FAILED: ') + what);
-  if (!condition) failed = true;
-};
+const { expect, failed } = checker();
 
 server.listen(flag('--port', 0), '127.0.0.1', async () => {
   const port = server.address().port;
@@ -139,8 +116,8 @@ server.listen(flag('--port', 0), '127.0.0.1', async () => {
     server.getConnections((err, open) => {
       expect(!err && open === 0, 'every connection closed');
       console.log(`requests answered: ${requestsServed}`);
-      console.log(failed ? 'http server FAILED' : 'http server OK');
-      process.exitCode = failed ? 1 : 0;
+      console.log(failed() ? 'http server FAILED' : 'http server OK');
+      process.exitCode = failed() ? 1 : 0;
     });
   });
 });

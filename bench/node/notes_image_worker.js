@@ -13,15 +13,12 @@
 // compressed size, the same numbers as the twin's.
 // The script serves on an ephemeral port (or --port), sends its own requests (GET /, four
 // operations, an unknown operation), checks the answers, prints "image server OK" and exits.
+// flag, checker, readText, request, sendJson and sortedKeys come from notes_support.js.
 // Run: node notes_image_worker.js [--port 0]
 'use strict';
 const http = require('http');
 const { Worker, isMainThread, parentPort } = require('worker_threads');
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const { flag, checker, readText, request, sendJson, sortedKeys } = require('./notes_support');
 
 // JSON with 64-bit integers: BigInts are written as plain digits, and long integer literals are
 // read back as BigInts. dump() also sorts the keys, so printed objects read like the twin's.
@@ -34,16 +31,7 @@ function parse(text) {
   return JSON.parse(text.replace(/([:[,])(\d{16,})(?=[,\]}])/g, `$1"${BIG}$2"`),
     (k, v) => (typeof v === 'string' && v.startsWith(BIG) ? BigInt(v.slice(BIG.length)) : v));
 }
-function dump(value) {
-  const sorted = (v) => {
-    if (Array.isArray(v)) return v.map(sorted);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])]));
-    }
-    return v;
-  };
-  return stringify(sorted(value));
-}
+const dump = (value) => stringify(sortedKeys(value));
 
 if (!isMainThread) {
   // ---- image-worker.js ----
@@ -170,60 +158,37 @@ if (!isMainThread) {
     });
   }
 
-  const sendJson = (res, status, value) => {
-    const body = stringify(value);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  };
+  const answer = (res, status, value) => sendJson(res, status, value, stringify);
 
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/') {
-      return sendJson(res, 200, {
+      return answer(res, 200, {
         message: 'Image Processing Server with Worker Threads',
         endpoints: { 'POST /api/process-image': 'process an image' },
       });
     }
     if (req.method === 'POST' && req.url === '/api/process-image') {
-      let text = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk) => (text += chunk));
-      req.on('end', async () => {
+      readText(req).then(async (text) => {
         let body;
         try { body = JSON.parse(text); } catch { body = null; }
         if (!body || typeof body !== 'object' || !('imageData' in body) || !('operations' in body)) {
-          return sendJson(res, 400, { success: false, error: 'expected {imageData, operations}' });
+          return answer(res, 400, { success: false, error: 'expected {imageData, operations}' });
         }
         try {
           const result = await processImageWithWorker(body.imageData, body.operations);
-          sendJson(res, 200, { success: true, processedImage: result, timestamp: new Date().toISOString() });
+          answer(res, 200, { success: true, processedImage: result, timestamp: new Date().toISOString() });
         } catch (error) {
-          sendJson(res, 500, { success: false, error: error.message });
+          answer(res, 500, { success: false, error: error.message });
         }
       });
       return undefined;
     }
-    return sendJson(res, 404, { success: false, error: 'not found' });
+    return answer(res, 404, { success: false, error: 'not found' });
   });
 
-  function request(port, method, path, body) {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method, path, agent: false,
-                                 headers: body ? { 'Content-Type': 'application/json' } : {} }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode, body: text }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  let failed = false;
-  const expect = (condition, what) => {
-    console.log((condition ? '  ok: ' : '  FAILED: ') + what);
-    if (!condition) failed = true;
-  };
+  const post = (port, path, body) =>
+    request(port, 'POST', path, body, { 'Content-Type': 'application/json' });
+  const { expect, failed } = checker();
 
   server.listen(flag('--port', 0), '127.0.0.1', async () => {
     const port = server.address().port;
@@ -232,7 +197,7 @@ if (!isMainThread) {
       const index = await request(port, 'GET', '/');
       expect(index.status === 200 && 'endpoints' in JSON.parse(index.body), 'GET /');
 
-      const good = await request(port, 'POST', '/api/process-image', JSON.stringify({
+      const good = await post(port, '/api/process-image', JSON.stringify({
         imageData: { name: 'photo', width: 64, height: 48 },
         operations: [{ type: 'resize' }, { type: 'filter' }, { type: 'compress' }, { type: 'enhance' }],
       }));
@@ -242,7 +207,7 @@ if (!isMainThread) {
              image.width === 32 && image.height === 24 && image.compressedBytes > 0,
              'four operations: name, size and compression');
 
-      const err = await request(port, 'POST', '/api/process-image', JSON.stringify({
+      const err = await post(port, '/api/process-image', JSON.stringify({
         imageData: { name: 'photo' },
         operations: [{ type: 'resize' }, { type: 'sharpen' }],
       }));
@@ -253,8 +218,8 @@ if (!isMainThread) {
       expect(false, `the client: ${e.message}`);
     }
     server.close(() => {
-      console.log(failed ? 'image server FAILED' : 'image server OK');
-      process.exitCode = failed ? 1 : 0;
+      console.log(failed() ? 'image server FAILED' : 'image server OK');
+      process.exitCode = failed() ? 1 : 0;
     });
   });
 }

@@ -1,6 +1,6 @@
 // notes_robust_worker.js — the Node original of examples/notes/notes_robust_worker.cpp: the note's
 // RobustWorkerManager (section 운영 팁 → "오류 처리 및 복구" → "견고한 Worker Threads 구현"), with
-// the note's './task-worker.js' in the worker branch of this file (as in notes_worker_pool.js).
+// the note's './task-worker.js' in notes_task_worker.js (shared with notes_worker_pool.js).
 // The manager runs tasks on up to maxWorkers workers (created on demand; tasks wait when all are
 // busy), with a timeout per task (the worker is restarted and the task retried), retries after
 // retryDelay up to maxRetries (then the task rejects with the crash's error or "Task timeout
@@ -20,29 +20,14 @@
 // 'online' event), not when the task is posted. A Node worker takes tens to hundreds of ms to
 // boot (a bobbin worker a thread start), which at --scale 0.02 (a 100 ms timeout) would time
 // out every task posted to a new or restarted worker.
+// flag and checker come from notes_support.js.
 // Run: node notes_robust_worker.js [--scale 0.02]
 'use strict';
-const { Worker, isMainThread, parentPort } = require('worker_threads');
+const path = require('path');
+const { Worker } = require('worker_threads');
+const { flag, checker } = require('./notes_support');
 
-if (!isMainThread) {
-  // ---- task-worker.js ----
-  parentPort.on('message', (task) => {
-    if ((task.attempt || 0) < (task.crashBelow || 0)) {
-      throw new Error(`task ${task.id} crashed its worker`);
-    }
-    setTimeout(() => {
-      parentPort.postMessage(task.fail
-        ? { success: false, error: `task ${task.id} failed` }
-        : { success: true, data: `${task.data} done` });
-    }, task.delay);
-  });
-  return;
-}
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const TASK_WORKER = path.join(__dirname, 'notes_task_worker.js');
 
 const shuttingDownError = () => new Error('Worker manager is shutting down');
 
@@ -212,15 +197,11 @@ class RobustWorkerManager {
   }
 }
 
-let failed = false;
-const expect = (condition, what) => {
-  console.log((condition ? '  ok: ' : '  FAILED: ') + what);
-  if (!condition) failed = true;
-};
+const { expect, failed } = checker();
 const scaled = (scale, ms) => Math.round(ms * scale);
 
 async function demonstrate(scale) {
-  const manager = new RobustWorkerManager(__filename, {
+  const manager = new RobustWorkerManager(TASK_WORKER, {
     maxWorkers: 2,
     maxRetries: 3,
     retryDelay: scaled(scale, 1000),
@@ -277,6 +258,6 @@ async function checkOutcomes(manager, normal, pFlaky, others) {
   } catch (e) {
     expect(false, `the demo: ${e.message}`);
   }
-  console.log(failed ? 'robust worker manager FAILED' : 'robust worker manager OK');
-  process.exitCode = failed ? 1 : 0;
+  console.log(failed() ? 'robust worker manager FAILED' : 'robust worker manager OK');
+  process.exitCode = failed() ? 1 : 0;
 })();

@@ -8,14 +8,11 @@
 // is 100 bytes, 25 cells, so its workers would throw a RangeError), and the note's wait returns
 // "not-equal" at once (the cell was just changed); --really-wait 1 waits on the new value instead
 // (a real 1 ms pause per tenth cell).
+// flag comes from notes_support.js.
 // Run: node notes_shared_memory.js [--really-wait 1]
 'use strict';
 const { Worker, isMainThread, parentPort, workerData, threadId } = require('worker_threads');
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const { flag } = require('./notes_support');
 
 if (!isMainThread) {
   // shared-memory-worker.js

@@ -1,7 +1,6 @@
 // notes_worker_pool.js — the Node original of examples/notes/notes_worker_pool.cpp: the note's
 // WorkerPool and MonitoredWorkerPool (section 운영 팁 → "워커 풀 관리" and "성능 모니터링"), with
-// the note's './task-worker.js' (which it uses without showing) in the worker branch of this
-// file: a task {id, data, delay} is answered after `delay` ms with {success: true, data:
+// the note's './task-worker.js' (which it uses without showing) in notes_task_worker.js: a task {id, data, delay} is answered after `delay` ms with {success: true, data:
 // "<data> done"}; `fail` answers {success: false}, and `crashBelow` throws an uncaught error
 // while `attempt < crashBelow` (the worker dies).
 // Two fixes to the note, as in the C++ twin: the task of a worker that dies is rejected with the
@@ -11,30 +10,15 @@
 // all at once), a task that crashes its worker (replaced; 8 more tasks run), then 20 tasks on a
 // MonitoredWorkerPool of which 2 fail (success rate 90%). --scale S multiplies the delays
 // (default 1.0, as in the note; the smoke run uses 0.02).
+// flag and checker come from notes_support.js.
 // Run: node notes_worker_pool.js [--scale 0.02]
 'use strict';
-const { Worker, isMainThread, parentPort } = require('worker_threads');
+const path = require('path');
+const { Worker } = require('worker_threads');
 const { performance } = require('perf_hooks');
+const { flag, checker } = require('./notes_support');
 
-if (!isMainThread) {
-  // ---- task-worker.js ----
-  parentPort.on('message', (task) => {
-    if ((task.attempt || 0) < (task.crashBelow || 0)) {
-      throw new Error(`task ${task.id} crashed its worker`);
-    }
-    setTimeout(() => {
-      parentPort.postMessage(task.fail
-        ? { success: false, error: `task ${task.id} failed` }
-        : { success: true, data: `${task.data} done` });
-    }, task.delay);
-  });
-  return;
-}
-
-function flag(name, def) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : def;
-}
+const TASK_WORKER = path.join(__dirname, 'notes_task_worker.js');
 
 // ---- WorkerPool ----
 class WorkerPool {
@@ -186,16 +170,12 @@ class MonitoredWorkerPool extends WorkerPool {
 }
 
 // ---- The demonstrations ----
-let failed = false;
-const expect = (condition, what) => {
-  console.log((condition ? '  ok: ' : '  FAILED: ') + what);
-  if (!condition) failed = true;
-};
+const { expect, failed } = checker();
 const scaled = (scale, ms) => Math.round(ms * scale);
 
 async function demonstrateWorkerPool(scale) {
   console.log('1. WorkerPool(4): demonstrateWorkerPool');
-  const pool = new WorkerPool(4, __filename);
+  const pool = new WorkerPool(4, TASK_WORKER);
   const delays = [1000, 800, 1200, 600, 900];
   const start = performance.now();
   const tasks = delays.map((delay, i) => ({ id: i + 1, data: `task${i + 1}`, delay: scaled(scale, delay) }));
@@ -229,7 +209,7 @@ async function demonstrateWorkerPool(scale) {
 
 async function demonstrateMonitoring(scale) {
   console.log('3. MonitoredWorkerPool(4): 20 tasks, 2 of them fail');
-  const pool = new MonitoredWorkerPool(4, __filename);
+  const pool = new MonitoredWorkerPool(4, TASK_WORKER);
   const promises = [];
   for (let id = 1; id <= 20; id++) {
     promises.push(pool.executeTask({ id, data: `task${id}`, delay: scaled(scale, 100 + 50 * (id % 5)),
@@ -253,6 +233,6 @@ async function demonstrateMonitoring(scale) {
   } catch (e) {
     expect(false, `the demo: ${e.message}`);
   }
-  console.log(failed ? 'worker pools FAILED' : 'worker pools OK');
-  process.exitCode = failed ? 1 : 0;
+  console.log(failed() ? 'worker pools FAILED' : 'worker pools OK');
+  process.exitCode = failed() ? 1 : 0;
 })();
