@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
+const { check, finish } = require('./book_support');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bobbin-ch1-async-'));
 const input = 'Read a file, transform it, write it, log done.\nTwice: callbacks, then await.\n';
@@ -83,16 +84,8 @@ callbackStyle(path.join(dir, 'out-callbacks.txt'), async () => {
   const byCallbacks = read('out-callbacks.txt');
   const byAwait = read('out-await.txt');
   fs.rmSync(dir, { recursive: true, force: true });
-  let ok = true;
-  const check = (cond, what) => {
-    if (!cond) {
-      console.log(`WRONG: ${what}`);
-      ok = false;
-    }
-  };
   check(byCallbacks === expected, "the callbacks' output file holds the transformed input");
   check(byAwait === expected, "the async function's output file holds the transformed input");
   check(done === 2, '"done" logged twice');
-  if (ok) console.log('async styles OK');
-  else process.exitCode = 1;
+  finish('async styles OK');
 });

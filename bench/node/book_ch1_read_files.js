@@ -7,14 +7,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-
-let failed = false;
-function check(condition, what) {
-  if (!condition) {
-    console.log(`WRONG: ${what}`);
-    failed = true;
-  }
-}
+const { check, finish } = require('./book_support');
 
 const dir = path.join(os.tmpdir(), `bobbin-ch1-${process.pid}`);
 fs.mkdirSync(dir, { recursive: true });
@@ -37,8 +30,7 @@ async function main() {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   check(sum === 6, '1 + 2 + 3 = 6');
-  if (failed) process.exitCode = 1;
-  else console.log('read files OK');
+  finish('read files OK');
 }
 
 main();

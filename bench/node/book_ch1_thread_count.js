@@ -10,6 +10,7 @@
 'use strict';
 const fs = require('node:fs');
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+const { flag, check, finish } = require('./book_support');
 
 function countThreads() {
   try {
@@ -23,15 +24,7 @@ if (!isMainThread) {
   parentPort.on('message', () => parentPort.close());  // quit
   parentPort.postMessage('ready');
 } else {
-  const at = process.argv.indexOf('--workers');
-  const n = at > 0 ? Number(process.argv[at + 1]) : 4;
-  let failed = false;
-  const check = (ok, what) => {
-    if (!ok) {
-      console.log(`WRONG: ${what}`);
-      failed = true;
-    }
-  };
+  const n = flag('--workers', 4);
   const plural = (k) => `${k} thread${k === 1 ? '' : 's'}`;
 
   setTimeout(async () => {
@@ -66,10 +59,6 @@ if (!isMainThread) {
     }
     console.log(`after the workers exited: ${plural(after)}`);
     check(after === idle, 'back to the idle count');
-    if (failed) {
-      process.exitCode = 1;
-    } else {
-      console.log('thread count OK');
-    }
+    finish('thread count OK');
   }, 1);
 }

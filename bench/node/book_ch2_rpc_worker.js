@@ -18,6 +18,7 @@
 // Run: node book_ch2_rpc_worker.js
 'use strict';
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 if (!isMainThread) {
   // worker.js
@@ -105,13 +106,6 @@ if (!isMainThread) {
     });
     console.log(`replies arrived in id order: ${worker.replyOrder.join(' ')}`);
 
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     check(outcomes.length === 4, 'four settled calls');
     const [sum, fib, fake, bad] = outcomes;
     check(sum.fulfilled && sum.value === '666666166.4588418', 'square sum');
@@ -121,8 +115,7 @@ if (!isMainThread) {
     check(!fake.fulfilled && fake.code === -32601 && fake.value === 'method fake_method not found',
           'fake -> -32601');
     check(!bad.fulfilled && bad.code === -32000 && bad.value === 'oh no', 'bad -> -32000 oh no');
-    if (failed) process.exitCode = 1;
-    else console.log('rpc worker OK');
+    finish('rpc worker OK');
   })().catch((err) => {
     console.log(`WRONG: ${err.message}`);
     process.exitCode = 1;

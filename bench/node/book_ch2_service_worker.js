@@ -19,6 +19,7 @@
 // Run: node book_ch2_service_worker.js [--requests 5]
 'use strict';
 const { Worker, MessageChannel, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { flag, check, finish } = require('./book_support');
 
 // The network: what answers when the service worker passes a request through.
 function network(request) {
@@ -76,9 +77,7 @@ if (!isMainThread && workerData.role === 'sw') {
   })();
 } else {
   // The browser.
-  const argv = process.argv.slice(2);
-  const at = argv.indexOf('--requests');
-  const n = at >= 0 && at + 1 < argv.length ? Number(argv[at + 1]) : 5;
+  const n = flag('--requests', 5);
 
   const sw = new Worker(__filename, { workerData: { role: 'sw' } });
   sw.on('error', (err) => console.log(`service worker error: ${err.message}`));
@@ -108,13 +107,6 @@ if (!isMainThread && workerData.role === 'sw') {
     registration.close();
     await swExit;
 
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     const all = [...a.seen, ...b.seen, ...reloaded.seen].sort((x, y) => x - y);
     check(all.length === 3 * n && all.every((c, i) => c === i + 1), 'the counters handed out are exactly 1..3n');
     for (const { seen } of [a, b, reloaded]) {
@@ -122,7 +114,6 @@ if (!isMainThread && workerData.role === 'sw') {
     }
     check(reloaded.seen.length > 0 && reloaded.seen[0] === 2 * n + 1, 'the reloaded page continues the count');
     check(a.indexHtml === '<h1>hello</h1>', '/index.html passed through to the network');
-    if (failed) process.exitCode = 1;
-    else console.log('service worker OK');
+    finish('service worker OK');
   })();
 }

@@ -17,6 +17,7 @@
 // Run: node book_ch2_shared_worker.js
 'use strict';
 const { Worker, MessageChannel, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 if (!isMainThread && workerData.role === 'shared') {
   // shared-worker.js
@@ -81,13 +82,6 @@ if (!isMainThread && workerData.role === 'shared') {
 
   Promise.all([openPage('red'), openPage('blue')]).then(async () => {
     await sharedExit;
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     const red = received.get('red') || [];
     const blue = received.get('blue') || [];
     check(red.length === 2 && blue.length === 2, 'each page got both messages');
@@ -99,7 +93,6 @@ if (!isMainThread && workerData.role === 'shared') {
       const sorted = (events) => JSON.stringify(events.map(([, data]) => data).sort());
       check(sorted(red) === expected && sorted(blue) === expected, 'broadcast reached both pages');
     }
-    if (failed) process.exitCode = 1;
-    else console.log('shared worker OK');
+    finish('shared worker OK');
   });
 }

@@ -12,6 +12,7 @@
 // Run: node book_ch2_web_worker.js
 'use strict';
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 // seq[0]: the next sequence number; seq[1 + k]: the number taken by line k.
 const LINES = [
@@ -52,20 +53,12 @@ if (!isMainThread) {
   worker.on('exit', (code) => {
     const at = (k) => Atomics.load(seq, 1 + k);
     const [mainFirst, mainEnd, top, got, back] = LINES.map((_, k) => at(k));
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     check(Atomics.load(seq, 0) === 5 && LINES.every((_, k) => at(k) >= 0), 'five lines');
     check(mainFirst === 0, "main's first line comes first");
     check(top < got, "the worker's top-level code runs before its message handler");
     check(mainEnd < back && got < back, "main's handler runs last");
     check(code === 0, 'the worker ended normally');
-    if (failed) process.exitCode = 1;
-    else console.log('web worker OK');
+    finish('web worker OK');
   });
   worker.postMessage('message sent to worker'); // before the worker listens: queued
   log('hello from end of main.js');

@@ -14,15 +14,11 @@
 'use strict';
 const cluster = require('node:cluster');
 const http = require('node:http');
+const { flag, check, finish } = require('./book_support');
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-}
-
-const port = Number(flag('--port', 0));
-const workers = Number(flag('--workers', 4));
-const requests = Number(flag('--requests', 40));
+const port = flag('--port', 0);
+const workers = flag('--workers', 4);
+const requests = flag('--requests', 40);
 
 function get(p) {
   return new Promise((resolve, reject) => {
@@ -65,18 +61,9 @@ async function primary() {
   for (const id in cluster.workers) cluster.workers[id].kill();  // SIGTERM
   const stopped = (await Promise.all(exits)).every(Boolean);
   for (const [pid, n] of [...served].sort()) console.log(`worker ${pid} served ${n}`);
-  let failed = false;
-  if (good !== requests) {
-    console.log('WRONG: every request got "Hello, World!" from a worker process');
-    failed = true;
-  }
-  if (!stopped) {
-    console.log('WRONG: every worker process stopped on SIGTERM');
-    failed = true;
-  }
-  if (failed) return 1;
-  console.log('cluster OK');
-  return 0;
+  check(good === requests, 'every request got "Hello, World!" from a worker process');
+  check(stopped, 'every worker process stopped on SIGTERM');
+  return finish('cluster OK');
 }
 
 if (cluster.isPrimary) {

@@ -11,6 +11,7 @@
 // Run: node book_ch3_message_channel.js
 'use strict';
 const { Worker, MessageChannel, isMainThread, workerData } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 // shared layout: Int32 [0] messages logged, [1] byte length of the last one; bytes from 8 on.
 const TEXT_AT = 8;
@@ -29,13 +30,6 @@ if (!isMainThread) {
   });
   port.postMessage('Hello, World!');
 } else {
-  let failed = false;
-  const check = (condition, what) => {
-    if (!condition) {
-      console.log(`WRONG: ${what}`);
-      failed = true;
-    }
-  };
   // A transferred port is detached: transferring it again throws a DataCloneError.
   const detached = (port) => {
     const probe = new MessageChannel();
@@ -67,8 +61,7 @@ if (!isMainThread) {
       check(last === 'Hello, World!', 'the echoed message is "Hello, World!"');
       check(closed, 'port1 saw the channel close');
       check(code === 0, 'the worker ended normally');
-      if (failed) process.exitCode = 1;
-      else console.log('MessageChannel echo OK');
+      finish('MessageChannel echo OK');
     };
     if (closed || code !== 0) {
       verdict();

@@ -10,6 +10,7 @@
 // Run: node book_ch3_parent_port.js
 'use strict';
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 // shared layout: Int32 [0] messages logged, [1] byte length of the last one; bytes from 8 on.
 const TEXT_AT = 8;
@@ -34,17 +35,9 @@ if (!isMainThread) {
   worker.on('exit', (code) => {
     const counts = new Int32Array(shared, 0, 2);
     const last = new TextDecoder().decode(new Uint8Array(shared, TEXT_AT, Atomics.load(counts, 1)).slice());
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     check(Atomics.load(counts, 0) === 1, 'the worker logs exactly one message');
     check(last === 'Hello, World!', 'the echoed message is "Hello, World!"');
     check(code === 0, 'the worker ended on its own once its port was closed');
-    if (failed) process.exitCode = 1;
-    else console.log('parentPort echo OK');
+    finish('parentPort echo OK');
   });
 }

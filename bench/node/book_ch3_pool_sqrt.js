@@ -5,6 +5,7 @@
 // Run: node book_ch3_pool_sqrt.js   (piscina from this directory's node_modules: npm install)
 'use strict';
 const { Piscina, isWorkerThread } = require('piscina');
+const { check, finish } = require('./book_support');
 
 if (!isWorkerThread) {
   const piscina = new Piscina({ filename: __filename });
@@ -17,12 +18,8 @@ if (!isWorkerThread) {
     } finally {
       await piscina.destroy();
     }
-    if (root !== 3) {
-      console.log('WRONG: sqrt(9) == 3');
-      process.exitCode = 1;
-    } else {
-      console.log('pool sqrt OK');
-    }
+    check(root === 3, 'sqrt(9) == 3');
+    finish('pool sqrt OK');
   })().catch((err) => {
     console.log(`WRONG: ${err.message}`);
     process.exitCode = 1;

@@ -8,6 +8,7 @@
 'use strict';
 const assert = require('node:assert');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { check, finish } = require('./book_support');
 
 if (isMainThread) {
   const data = { num: 42 };
@@ -16,19 +17,11 @@ if (isMainThread) {
   worker.on('message', (num) => { seen = num; });
   worker.on('error', (err) => console.log(`worker error: ${err.message}`)); // then exit code 1
   worker.on('exit', (code) => {
-    let failed = false;
-    const check = (condition, what) => {
-      if (!condition) {
-        console.log(`WRONG: ${what}`);
-        failed = true;
-      }
-    };
     console.log(`worker saw workerData.num = ${seen}`);
     check(seen === 42, 'workerData.num === 42');
     check(data.num === 42, "the main thread's object is unchanged (the worker got a copy)");
     check(code === 0, 'the assertion in the worker held (exit code 0)');
-    if (failed) process.exitCode = 1;
-    else console.log('workerData OK');
+    finish('workerData OK');
   });
 } else {
   assert.strictEqual(workerData.num, 42); // a throw here ends the worker with code 1

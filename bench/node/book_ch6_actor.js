@@ -23,6 +23,7 @@
 'use strict';
 const net = require('node:net');
 const path = require('node:path');
+const { flag, check, finish } = require('./book_support');
 
 // Complete frames out of a byte stream: the unfinished tail waits for the next read.
 class FrameBuffer {
@@ -99,14 +100,6 @@ function runActor(port, chunk, sleepMs) {
   });
 }
 
-let failed = false;
-function check(condition, what) {
-  if (!condition) {
-    console.log(`WRONG: ${what}`);
-    failed = true;
-  }
-}
-
 // A stand-in server in this process: three requests one byte per write, then three replies.
 async function selfTest() {
   const { squareSum } = require('./book_ch6_thread_pool.js');
@@ -136,14 +129,7 @@ async function selfTest() {
     check(data.pid === process.pid, 'pid = this process');
   }
   check(ids.size === 3 && ids.has(1) && ids.has(2) && ids.has(3), 'reply ids 1, 2, 3');
-  if (failed) return 1;
-  console.log('actor OK');
-  return 0;
-}
-
-function flag(name, fallback) {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
+  return finish('actor OK');
 }
 
 if (require.main === module) {
@@ -154,8 +140,8 @@ if (require.main === module) {
       console.log('usage: node book_ch6_actor.js 127.0.0.1:<port> [--chunk N] [--sleep-ms N] | --self-test');
       return 2;
     }
-    return runActor(Number(address.slice(address.lastIndexOf(':') + 1)), Number(flag('--chunk', 0)),
-                    Number(flag('--sleep-ms', 100))).catch(() => 1);
+    return runActor(Number(address.slice(address.lastIndexOf(':') + 1)), flag('--chunk', 0),
+                    flag('--sleep-ms', 100)).catch(() => 1);
   })().then((code) => { process.exitCode = code; },
             (e) => { console.log(`WRONG: ${e.stack || e}`); process.exitCode = 1; });
 }

@@ -29,19 +29,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { RpcWorkerPool, squareSum, httpGet } = require('./book_ch6_thread_pool.js');
 const { FrameBuffer, sendFrame, frameReader } = require('./book_ch6_actor.js');
-
-let failed = false;
-function check(condition, what) {
-  if (!condition) {
-    console.log(`WRONG: ${what}`);
-    failed = true;
-  }
-}
-
-function flag(name, fallback) {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-}
+const { flag, check, finish } = require('./book_support');
 
 // The framing fix, tested without sockets: two messages fed one byte at a time.
 function testSplitFrames() {
@@ -69,10 +57,10 @@ async function main() {
   }
   const webPort = positional.length > 0 ? portOf(positional[0]) : 0;
   const actorPort = positional.length > 1 ? portOf(positional[1]) : 0;
-  const spawnCount = Number(flag('--spawn-actors', 0));
-  const requests = Number(flag('--requests', 0));
-  const chunk = Number(flag('--chunk', 0));
-  const sleepMs = Number(flag('--sleep-ms', 100));
+  const spawnCount = flag('--spawn-actors', 0);
+  const requests = flag('--requests', 0);
+  const chunk = flag('--chunk', 0);
+  const sleepMs = flag('--sleep-ms', 100);
   const local = !process.argv.includes('--no-local');
 
   testSplitFrames();
@@ -219,9 +207,7 @@ async function main() {
               `reads that ended inside a message: ${splitReads}`);
   check(answered >= requests, 'every request answered');
   check(exited, 'every actor process exited with status 0');
-  if (failed) return 1;
-  console.log('actor system OK');
-  return 0;
+  return finish('actor system OK');
 }
 
 main().then((code) => {

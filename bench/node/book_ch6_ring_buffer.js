@@ -30,6 +30,7 @@
 const fs = require('fs');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 const { Mutex } = require('./book_mutex');
+const { flag } = require('./book_support');
 
 
 class RingBuffer {
@@ -98,11 +99,6 @@ class SharedRingBuffer {
 
 const MESSAGE = 'Hello, World!\n';
 const PRODUCER_LOCK = 0, CLOSED = 1, WRITES = 2, READS = 3, SEQUENCE = 4;
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
-}
 
 if (!isMainThread) {
   const { shared, control, isProducer, messages } = workerData;

@@ -28,6 +28,7 @@
 const http = require('node:http');
 const os = require('node:os');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { flag, flagText, check, finish } = require('./book_support');
 
 function squareSum(max) {
   let sum = 0;
@@ -123,11 +124,6 @@ function httpGet(port, path) {
 }
 module.exports.httpGet = httpGet;
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
-}
-
 if (!isMainThread && require.main === module && workerData.role === 'rpc-worker') {
   // ---- worker.js (6-6): the async-wrap adapter and square_sum after a sleep ----
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -184,14 +180,6 @@ async function serve(strategy, s, client) {
   }
 }
 
-let failed = false;
-function check(condition, what) {
-  if (!condition) {
-    console.log(`WRONG: ${what}`);
-    failed = true;
-  }
-}
-
 async function runStrategy(strategy, s) {
   console.log(`== strategy ${strategy}`);
   const served = [];
@@ -231,19 +219,18 @@ async function runStrategy(strategy, s) {
 
 async function main() {
   const s = {
-    threads: Number(flag('--threads', 0)),
-    requests: Number(flag('--requests', 12)),
-    maxValue: Number(flag('--max-value', 100_000_000)),
-    sleepMs: Number(flag('--sleep-ms', 100)),
-    clients: Number(flag('--clients', 5)),
-    load: Number(flag('--load', 100)),
+    threads: flag('--threads', 0),
+    requests: flag('--requests', 12),
+    maxValue: flag('--max-value', 100_000_000),
+    sleepMs: flag('--sleep-ms', 100),
+    clients: flag('--clients', 5),
+    load: flag('--load', 100),
   };
-  const strategy = flag('--strategy', 'all');
+  const strategy = flagText('--strategy', 'all');
   for (const name of strategy === 'all' ? ['roundrobin', 'random', 'leastbusy'] : [strategy]) {
     await runStrategy(name, s);
   }
-  if (failed) process.exit(1);
-  console.log('thread pool strategies OK');
+  if (finish('thread pool strategies OK')) process.exit(1);
 }
 
 if (isMainThread && require.main === module) {

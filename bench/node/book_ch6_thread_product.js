@@ -16,11 +16,7 @@
 'use strict';
 const assert = require('assert');
 const { Worker, isMainThread, workerData } = require('worker_threads');
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
-}
+const { flag } = require('./book_support');
 
 if (!isMainThread) {
   const { i, shared, spin, widened } = workerData;

@@ -21,12 +21,8 @@
 const assert = require('assert');
 const { Worker, isMainThread, workerData } = require('worker_threads');
 const { Mutex } = require('./book_mutex');
+const { flag } = require('./book_support');
 
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i > 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
-}
 
 if (!isMainThread) {
   const { i, shared, gate, spin } = workerData;

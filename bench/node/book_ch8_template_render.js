@@ -22,6 +22,7 @@
 'use strict';
 const http = require('node:http');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const { flag, check, finish } = require('./book_support');
 const { RpcWorkerPool, httpGet } = require('./book_ch6_thread_pool.js');
 
 function makeTemplate() {
@@ -56,11 +57,6 @@ function renderLove(data, clearCache, repeat) {
     for (const p of cache) out += p.variable ? data[p.text] : p.text;
   }
   return out;
-}
-
-function flag(name, fallback) {
-  const at = process.argv.indexOf(name);
-  return at >= 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback;
 }
 
 const love = () => ({ me: 'Thomas', you: 'Katelyn' });
@@ -99,11 +95,11 @@ if (!isMainThread && workerData.role === 'rpc-worker') {
 }
 
 async function main() {
-  const requests = Number(flag('--requests', 2000));
-  const clients = Number(flag('--clients', 4));
-  const probeMs = Number(flag('--probe-ms', 1000));
+  const requests = flag('--requests', 2000);
+  const clients = flag('--clients', 4);
+  const probeMs = flag('--probe-ms', 1000);
   const clearCache = process.argv.includes('--clear-cache');
-  const repeat = Number(flag('--repeat', 1));
+  const repeat = flag('--repeat', 1);
 
   const pool = new RpcWorkerPool(__filename, 4, 'leastbusy', { clearCache, repeat });
   await pool.ready();
@@ -159,13 +155,6 @@ async function main() {
   server.close();
   await pool.terminate();
 
-  let failed = false;
-  const check = (condition, what) => {
-    if (!condition) {
-      console.log(`WRONG: ${what}`);
-      failed = true;
-    }
-  };
   console.log(`rendered length: ${expected.length} characters`);
   ['/main   ', '/offload'].forEach((name, p) => {
     const { ms, correct, maxDelayNs: delay } = phases[p];
@@ -175,7 +164,5 @@ async function main() {
     check(correct === requests, `${name}: every answer is the 2,400-character rendering`);
   });
   check(expected.length === 2400, 'the rendered template has 2,400 characters');
-  if (failed) return 1;
-  console.log('template render OK');
-  return 0;
+  return finish('template render OK');
 }

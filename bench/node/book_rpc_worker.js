@@ -10,6 +10,8 @@
 // twin; a bare number is taken as N too) and prints the time per call.
 // Run: node book_rpc_worker.js [--rounds 1]
 'use strict';
+const { flag, check, finish } = require('./book_support');
+
 const commands = {
   square_sum(max) {
     let sum = 0;
@@ -27,17 +29,7 @@ function dispatch(method, ...args) {
   throw new TypeError(`command ${method} is not defined`);
 }
 
-let failed = false;
-function check(condition, what) {
-  if (!condition) {
-    console.log(`WRONG: ${what}`);
-    failed = true;
-  }
-}
-
-const argv = process.argv.slice(2);
-const at = argv.indexOf('--rounds');
-const rounds = Number(at >= 0 ? argv[at + 1] : argv[0] || 1);
+const rounds = flag('--rounds', Number(process.argv[2] || 1));
 
 const sum = String(dispatch('square_sum', 1_000_000));
 console.log(`square_sum(1000000) = ${sum}`);
@@ -71,5 +63,4 @@ for (const [method, arg] of [['square_sum', 1_000_000], ['fibonacci', 1000]]) {
   check(sink > 0, `${method} returned text`);
 }
 
-if (failed) process.exitCode = 1;
-else console.log('dispatch OK');
+finish('dispatch OK');
