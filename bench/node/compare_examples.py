@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def main() -> None:
 
     lines = ["| Example | C++ wall | C++ CPU | Node wall | Node CPU | Node / C++ (wall) |",
              "|---|---:|---:|---:|---:|---:|"]
-    workdir = Path(os.environ.get("TMPDIR", "/tmp"))
+    workdir = Path(tempfile.gettempdir())  # the examples write their files there
     for name, cpp, js in rows:
         program = find_program(args.build.resolve(), cpp[0])
         cpp_runs, js_runs = [], []
