@@ -43,6 +43,16 @@ struct BobbinIdle {};  // TerminateToExit only: the worker asleep in its event l
 struct StdThread {};
 struct StdThreadAsleep {};  // TerminateToExit only: one wake-up of a sleeping bare thread
 
+// Set-up of the idle variants, untimed: the caller stays awake for 200 µs, long past the other
+// thread's spin and yield (the parking lot's ~2 µs and ~20 µs, libstdc++'s atomic wait's spin),
+// so the other thread is asleep in the kernel when the timer starts.
+void let_it_fall_asleep() {
+  const auto from = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - from < std::chrono::microseconds(200)) {
+    bobbin_bench::cpu_pause();
+  }
+}
+
 // A worker blocked in receive() until it is terminated.
 bobbin::Worker<int> blocked_worker(bool& online) {
   bobbin::Worker<int> w([](bobbin::ParentPort<int>& parent) {
@@ -129,10 +139,7 @@ void terminate_to_exit(benchmark::State& state, BobbinIdle) {
     w->on_online([&online] { online = true; });
     w->on_exit([&exited](int) { exited = true; });
     while (!online) loop.run_once();
-    const auto idle_from = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - idle_from < std::chrono::microseconds(200)) {
-      bobbin_bench::cpu_pause();  // setup, untimed: long past the worker's spin and yield
-    }
+    let_it_fall_asleep();
     state.ResumeTiming();
     w->terminate();
     while (!exited) loop.run_once();
@@ -171,10 +178,7 @@ void terminate_to_exit(benchmark::State& state, StdThreadAsleep) {
       acknowledged.store(true);
     });
     word.wait(0);
-    const auto idle_from = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - idle_from < std::chrono::microseconds(200)) {
-      bobbin_bench::cpu_pause();  // as in BobbinIdle: long past the thread's spin
-    }
+    let_it_fall_asleep();
     state.ResumeTiming();
     word.store(2);
     word.notify_one();

@@ -143,6 +143,11 @@ def timed(argv, cwd) -> tuple[float, float]:
     return wall, cpu
 
 
+def medians(runs) -> tuple[float, float]:
+    """The median wall time and the median CPU time of (wall, CPU) runs."""
+    return (statistics.median(run[0] for run in runs), statistics.median(run[1] for run in runs))
+
+
 def seconds(value: float) -> str:
     if value < 0.1:
         return f"{value * 1000:.0f} ms"
@@ -177,12 +182,10 @@ def main() -> None:
             cpp_runs.append(timed([str(program), *cpp[1:]], workdir))
             if js and node:
                 js_runs.append(timed([node, str(NODE_DIR / js[0]), *js[1:]], NODE_DIR))
-        cpp_wall = statistics.median(run[0] for run in cpp_runs)
-        cpp_cpu = statistics.median(run[1] for run in cpp_runs)
+        cpp_wall, cpp_cpu = medians(cpp_runs)
         cells = [name, seconds(cpp_wall), seconds(cpp_cpu)]
         if js_runs:
-            js_wall = statistics.median(run[0] for run in js_runs)
-            js_cpu = statistics.median(run[1] for run in js_runs)
+            js_wall, js_cpu = medians(js_runs)
             cells += [seconds(js_wall), seconds(js_cpu), f"{js_wall / cpp_wall:.1f}×"]
         else:
             cells += ["—", "—", "—"]

@@ -8,12 +8,15 @@
 //   book::finish("name OK")           prints the pass line and returns 0, or returns 1 after a
 //                                     failed check (main returns it)
 //   book::ms_since(t0)                milliseconds since a steady_clock time point
+//   book::proc_status("VmRSS")        a number from /proc/self/status (kB for sizes, a count
+//                                     for Threads); -1 where there is no /proc or no such line
 #pragma once
 
 #include "example_support.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -40,6 +43,15 @@ inline int finish(std::string_view pass_line) {
   if (failed().load()) return 1;
   say(std::string(pass_line));
   return 0;
+}
+
+inline long long proc_status(const std::string& name) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + ":", 0) == 0) return std::stoll(line.substr(name.size() + 1));
+  }
+  return -1;
 }
 
 inline double ms_since(std::chrono::steady_clock::time_point t0) {

@@ -5,8 +5,8 @@
 // one.
 //
 // What it shows: bobbin adds no hidden threads. The program counts its own OS threads (the
-// entries of /proc/self/task, what `top -H` lists) three times: idle with an event loop running
-// (a timer callback counts), with N workers started and listening (each worker is one thread
+// Threads line of /proc/self/status, what `top -H` lists) three times: idle with an event loop
+// running (a timer callback counts), with N workers started and listening (each worker is one thread
 // with its own loop: the count is N + 1), and after the workers have exited and their `Worker`
 // objects are destroyed (which joins the threads: back to 1). Checked: exactly 1, N + 1, 1 on
 // Linux. Built with a sanitizer, whose runtime may keep a thread of its own, the counts are
@@ -19,9 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -38,22 +36,11 @@
 #define CH1_SANITIZED 0
 #endif
 
-namespace fs = std::filesystem;
-
 namespace {
 
-// The process's OS threads: one directory per thread under /proc/self/task; -1 without /proc.
-long count_threads() {
-  std::error_code error;
-  fs::directory_iterator it("/proc/self/task", error);
-  if (error) return -1;
-  long n = 0;
-  for (; it != fs::directory_iterator(); it.increment(error)) {
-    if (error) return -1;
-    ++n;
-  }
-  return n;
-}
+// The process's OS threads (the Threads line of /proc/self/status, what `top -H` lists); -1
+// without /proc.
+long count_threads() { return static_cast<long>(book::proc_status("Threads")); }
 
 }  // namespace
 
@@ -61,7 +48,7 @@ int main(int argc, char** argv) {
   const auto n = static_cast<std::size_t>(book::flag(argc, argv, "--workers", 4));
   const long at_start = count_threads();
   if (at_start < 0) {
-    book::say("no /proc/self/task on this system: the threads cannot be counted here");
+    book::say("no /proc/self/status on this system: the threads cannot be counted here");
     book::say("thread count skipped");
     return 0;
   }

@@ -40,7 +40,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <fstream>
 #include <future>
 #include <map>
 #include <string>
@@ -50,16 +49,6 @@
 #include "book_support.hpp"
 
 namespace {
-
-// A "Vm…:  1234 kB" line of /proc/self/status, in kB; -1 where there is no /proc.
-long long status_kb(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
-  }
-  return -1;
-}
 
 std::string mb(long long kb) {
   if (kb < 0) return "n/a";
@@ -91,7 +80,7 @@ int main(int argc, char** argv) {
     std::uint64_t wrong = 0;
     std::uint64_t rejected = 0;
     std::size_t peak_queue = 0;
-    const long long rss_before = status_kb("VmRSS");
+    const long long rss_before = book::proc_status("VmRSS");
     const auto t0 = std::chrono::steady_clock::now();
     {
       bobbin::ThreadPool piscina;  // the defaults: max_queue unbounded, threads = cores
@@ -108,7 +97,7 @@ int main(int argc, char** argv) {
             .catch_error([&rejected](std::exception_ptr) { ++rejected; });
         peak_queue = std::max(peak_queue, piscina.queue_size());
       }
-      const long long rss_loop = status_kb("VmRSS");
+      const long long rss_loop = book::proc_status("VmRSS");
       book::say("unbounded: submitted " + std::to_string(tasks) + " tasks in " +
                 std::to_string(static_cast<long long>(book::ms_since(t0))) +
                 " ms; largest queue_size at a submit " + std::to_string(peak_queue) + "; VmRSS " +
@@ -122,7 +111,7 @@ int main(int argc, char** argv) {
     }
     book::say("unbounded: completed " + std::to_string(fulfilled) + " in " +
               std::to_string(static_cast<long long>(book::ms_since(t0))) + " ms; VmRSS " +
-              mb(status_kb("VmRSS")) + " after, peak (VmHWM) " + mb(status_kb("VmHWM")) +
+              mb(book::proc_status("VmRSS")) + " after, peak (VmHWM) " + mb(book::proc_status("VmHWM")) +
               " (Node runs out of heap in this loop)");
     book::check(fulfilled == tasks && wrong == 0, "unbounded: every task completed with sqrt(i)");
     book::check(rejected == 0, "unbounded: no run() rejected");

@@ -20,25 +20,11 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "book_support.hpp"
-
-namespace {
-
-long status_field(const std::string& name) {  // a number from /proc/self/status (kB for sizes)
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + ":", 0) == 0) return std::stol(line.substr(name.size() + 1));
-  }
-  return -1;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const int n = static_cast<int>(book::flag(argc, argv, "--workers", 64));
@@ -49,8 +35,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<bobbin::Worker<int>>> workers;
   std::atomic<int> same_pid{0};
   int online = 0;
-  const long rss0 = status_field("VmRSS");
-  const long threads0 = status_field("Threads");
+  const long rss0 = book::proc_status("VmRSS");
+  const long threads0 = book::proc_status("Threads");
   book::say("workers 0: VmRSS " + std::to_string(rss0) + " kB, threads " + std::to_string(threads0));
 
   for (int target = 1; target <= n; target = target * 2 > n && target < n ? n : target * 2) {
@@ -63,8 +49,8 @@ int main(int argc, char** argv) {
       workers.push_back(std::move(w));
     }
     while (online < target) loop.run_once();
-    const long rss = status_field("VmRSS");
-    const long threads = status_field("Threads");
+    const long rss = book::proc_status("VmRSS");
+    const long threads = book::proc_status("Threads");
     book::say("workers " + std::to_string(target) + ": VmRSS " + std::to_string(rss) + " kB, threads " +
               std::to_string(threads) + ", " + std::to_string((rss - rss0) / target) + " kB per worker");
     book::check(threads - threads0 >= target, "one thread per worker");
