@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -215,20 +216,26 @@ BOBBIN_BENCH_THROUGHPUT_(BoostSpin);
 
 template <class Queue>
 void BM_BoundedQueue_PingPong(benchmark::State& state) {
-  Queue there, back;
-  std::thread echo([&] {
+  // On the heap, and to the helper by address: on this thread's stack, the queues would share
+  // cache lines with whatever this thread spills or calls there, and the helper would read
+  // them through that frame on every round.
+  const auto there_owner = std::make_unique<Queue>();
+  const auto back_owner = std::make_unique<Queue>();
+  Queue* const there = there_owner.get();
+  Queue* const back = back_owner.get();
+  std::thread echo([there, back] {
     for (;;) {
-      const std::uint64_t v = there.pop();
+      const std::uint64_t v = there->pop();
       if (v == kStop) return;
-      back.push(v + 1);
+      back->push(v + 1);
     }
   });
   std::uint64_t v = 0;
   for (auto _ : state) {
-    there.push(v);
-    v = back.pop();
+    there->push(v);
+    v = back->pop();
   }
-  there.push(kStop);
+  there->push(kStop);
   echo.join();
   benchmark::DoNotOptimize(v);
   state.SetItemsProcessed(state.iterations());

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -103,21 +104,26 @@ void BM_MessageChannel_RoundTrip<BobbinLoop>(benchmark::State& state) {
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
 template <>
 void BM_MessageChannel_RoundTrip<MoodycamelBlocking>(benchmark::State& state) {
-  moodycamel::BlockingConcurrentQueue<int> there, back;
-  std::thread echo([&] {
+  // On the heap, and to the helper by address (see the ping-pong in bounded_queue_bench.cpp).
+  using Queue = moodycamel::BlockingConcurrentQueue<int>;
+  const auto there_owner = std::make_unique<Queue>();
+  const auto back_owner = std::make_unique<Queue>();
+  Queue* const there = there_owner.get();
+  Queue* const back = back_owner.get();
+  std::thread echo([there, back] {
     for (;;) {
       int v = 0;
-      there.wait_dequeue(v);
+      there->wait_dequeue(v);
       if (v == kStop) return;
-      back.enqueue(v + 1);
+      back->enqueue(v + 1);
     }
   });
   int v = 0;
   for (auto _ : state) {
-    there.enqueue(v);
-    back.wait_dequeue(v);
+    there->enqueue(v);
+    back->wait_dequeue(v);
   }
-  there.enqueue(kStop);
+  there->enqueue(kStop);
   echo.join();
   benchmark::DoNotOptimize(v);
   state.SetItemsProcessed(state.iterations());
@@ -192,26 +198,31 @@ void BM_MessageChannel_OneWay<BobbinLoop>(benchmark::State& state) {
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
 template <>
 void BM_MessageChannel_OneWay<MoodycamelBlocking>(benchmark::State& state) {
-  moodycamel::BlockingConcurrentQueue<int> there, back;
-  std::thread sink([&] {
+  // On the heap, and to the helper by address (see the ping-pong in bounded_queue_bench.cpp).
+  using Queue = moodycamel::BlockingConcurrentQueue<int>;
+  const auto there_owner = std::make_unique<Queue>();
+  const auto back_owner = std::make_unique<Queue>();
+  Queue* const there = there_owner.get();
+  Queue* const back = back_owner.get();
+  std::thread sink([there, back] {
     std::int64_t n = 0;
     for (;;) {
       int v = 0;
-      there.wait_dequeue(v);
+      there->wait_dequeue(v);
       if (v == kStop) return;
       if (++n == kOneWayBatch) {
         n = 0;
-        back.enqueue(0);
+        back->enqueue(0);
       }
     }
   });
   for (auto _ : state) {
-    for (std::int64_t i = 0; i < kOneWayBatch; ++i) there.enqueue(static_cast<int>(i));
+    for (std::int64_t i = 0; i < kOneWayBatch; ++i) there->enqueue(static_cast<int>(i));
     int ack = 0;
-    back.wait_dequeue(ack);
+    back->wait_dequeue(ack);
     benchmark::DoNotOptimize(ack);
   }
-  there.enqueue(kStop);
+  there->enqueue(kStop);
   sink.join();
   state.SetItemsProcessed(state.iterations() * kOneWayBatch);
 }

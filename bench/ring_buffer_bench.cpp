@@ -215,9 +215,14 @@ void BM_RingBuffer_Spsc(benchmark::State& state) {
 
 template <class V>
 void BM_RingBuffer_PingPong(benchmark::State& state) {
-  auto there = std::make_unique<V>(1024);
-  auto back = std::make_unique<V>(1024);
-  std::thread echo([&] {
+  const auto there_owner = std::make_unique<V>(1024);
+  const auto back_owner = std::make_unique<V>(1024);
+  V* const there = there_owner.get();
+  V* const back = back_owner.get();
+  // The helper takes the queues' addresses by value: through a reference it would read them
+  // from the benchmark thread's stack on every round, and share that frame's cache line with
+  // whatever the benchmark thread spills or calls there.
+  std::thread echo([there, back] {
     for (;;) {
       const Item v = there->pop();
       back->push(v);
