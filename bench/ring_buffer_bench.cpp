@@ -7,6 +7,8 @@
 //   BM_RingBuffer_PingPong<V>        the benchmark thread pushes into ring A, the helper pops
 //                                    it and pushes it into ring B, the benchmark thread pops
 //                                    B; time per round trip
+//   BM_RingBuffer_PingPongPaired<V>  the same, V and SpinRing taking turns in blocks on the same
+//                                    two threads; counter vs_spin = V's time / SpinRing's
 //
 // Variants V:
 //   BobbinBlocking   RingBuffer push/pop (spin briefly, then park)
@@ -27,6 +29,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -241,6 +244,68 @@ void BM_RingBuffer_PingPong(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// The same ping-pong, the variant and SpinRing taking turns on one pair of threads: blocks of
+// kPairedBlock round trips through SpinRing, then as many through V, over and over. The
+// counters are V's and SpinRing's time per round trip and `vs_spin`, their ratio. On a VM the
+// time of a round trip changes several-fold with where the host runs the two vCPUs, and one
+// benchmark (or one repetition) can land in another placement than the next: separate runs
+// compare placements more than rings. Blocks a few hundred microseconds long put both
+// variants in the same placement, so the ratio compares the rings.
+constexpr int kPairedBlock = 1000;
+
+template <class V>
+void BM_RingBuffer_PingPongPaired(benchmark::State& state) {
+  const auto spin_there_owner = std::make_unique<SpinRing>(1024);
+  const auto spin_back_owner = std::make_unique<SpinRing>(1024);
+  const auto there_owner = std::make_unique<V>(1024);
+  const auto back_owner = std::make_unique<V>(1024);
+  SpinRing* const spin_there = spin_there_owner.get();
+  SpinRing* const spin_back = spin_back_owner.get();
+  V* const there = there_owner.get();
+  V* const back = back_owner.get();
+  std::thread echo([spin_there, spin_back, there, back] {
+    for (;;) {
+      for (int i = 0; i < kPairedBlock; ++i) {
+        const Item v = spin_there->pop();
+        spin_back->push(v);
+        if (v == kStop) return;
+      }
+      for (int i = 0; i < kPairedBlock; ++i) back->push(there->pop());
+    }
+  });
+  using Clock = std::chrono::steady_clock;
+  Clock::duration spin_time{}, variant_time{};
+  Item next = 0;
+  bool echoed = true;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < kPairedBlock; ++i, ++next) {
+      spin_there->push(next);
+      echoed &= spin_back->pop() == next;
+    }
+    const auto t1 = Clock::now();
+    for (int i = 0; i < kPairedBlock; ++i, ++next) {
+      there->push(next);
+      echoed &= back->pop() == next;
+    }
+    const auto t2 = Clock::now();
+    spin_time += t1 - t0;
+    variant_time += t2 - t1;
+  }
+  spin_there->push(kStop);
+  static_cast<void>(spin_back->pop());
+  echo.join();
+  if (!echoed) state.SkipWithError("wrong item echoed");
+  const double trips = static_cast<double>(state.iterations()) * kPairedBlock;
+  const auto ns = [trips](Clock::duration d) {
+    return std::chrono::duration<double, std::nano>(d).count() / trips;
+  };
+  state.counters["variant_ns"] = ns(variant_time);
+  state.counters["spin_ns"] = ns(spin_time);
+  state.counters["vs_spin"] = ns(variant_time) / ns(spin_time);
+  state.SetItemsProcessed(static_cast<std::int64_t>(trips));
+}
+
 #define BOBBIN_RING_BENCH(V)                \
   BENCHMARK_TEMPLATE(BM_RingBuffer_Spsc, V) \
       ->Arg(1024)                           \
@@ -262,5 +327,16 @@ BOBBIN_RING_BENCH(BlockingRWCircularBuffer);
 BOBBIN_RING_BENCH(BoostSpsc);
 #endif
 BOBBIN_RING_BENCH(CondVar);
+
+#define BOBBIN_RING_PAIRED(V)                                                              \
+  BENCHMARK_TEMPLATE(BM_RingBuffer_PingPongPaired, V)->UseRealTime()->Apply(bobbin_bench::with_min_max)
+BOBBIN_RING_PAIRED(BobbinBlocking);
+BOBBIN_RING_PAIRED(BobbinTry);
+#if defined(BOBBIN_BENCH_HAS_READERWRITERQUEUE)
+BOBBIN_RING_PAIRED(ReaderWriterQueue);
+#endif
+#if defined(BOBBIN_BENCH_HAS_BOOST)
+BOBBIN_RING_PAIRED(BoostSpsc);
+#endif
 
 }  // namespace
