@@ -76,6 +76,7 @@ DEFAULT_BASELINES: dict[str, list[str]] = {
 # Families compared on a user counter rather than on the time per operation.
 DEFAULT_METRICS: dict[str, str] = {
     "BM_WaitNotify_Sleeper": "cpu_us",  # the wall time is the timeout; the CPU time is the point
+    "BM_RingBuffer_PingPongPaired": "vs_spin",  # the ratio to the spin-only ring, same placement
 }
 
 # The library's own variants: highlighted in charts, summarised under each table.
