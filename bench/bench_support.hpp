@@ -13,6 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace bobbin_bench {
@@ -38,5 +39,26 @@ inline double max_of(const std::vector<double>& v) {
 inline void with_min_max(benchmark::internal::Benchmark* b) {
   b->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of);
 }
+
+// Two queues for a ping-pong between the benchmark thread and a helper: on the heap, for the
+// helper to take by address. On the benchmark thread's stack, or reached through a lambda that
+// captures that thread's locals by reference, they would share cache lines with whatever that
+// thread spills or calls there, and the helper would read its frame on every round: one more
+// cache line per round trip for the variants whose calls write it.
+//   const bobbin_bench::HeapPair<V> queues(1024);
+//   std::thread echo([there = queues.there(), back = queues.back()] { ... });
+template <class Q>
+class HeapPair {
+ public:
+  template <class... Args>
+  explicit HeapPair(const Args&... args)
+      : there_(std::make_unique<Q>(args...)), back_(std::make_unique<Q>(args...)) {}
+  [[nodiscard]] Q* there() const noexcept { return there_.get(); }
+  [[nodiscard]] Q* back() const noexcept { return back_.get(); }
+
+ private:
+  std::unique_ptr<Q> there_;
+  std::unique_ptr<Q> back_;
+};
 
 }  // namespace bobbin_bench

@@ -216,13 +216,9 @@ BOBBIN_BENCH_THROUGHPUT_(BoostSpin);
 
 template <class Queue>
 void BM_BoundedQueue_PingPong(benchmark::State& state) {
-  // On the heap, and to the helper by address: on this thread's stack, the queues would share
-  // cache lines with whatever this thread spills or calls there, and the helper would read
-  // them through that frame on every round.
-  const auto there_owner = std::make_unique<Queue>();
-  const auto back_owner = std::make_unique<Queue>();
-  Queue* const there = there_owner.get();
-  Queue* const back = back_owner.get();
+  const bobbin_bench::HeapPair<Queue> queues;
+  Queue* const there = queues.there();
+  Queue* const back = queues.back();
   std::thread echo([there, back] {
     for (;;) {
       const std::uint64_t v = there->pop();

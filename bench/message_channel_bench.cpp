@@ -33,7 +33,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <thread>
 #include <vector>
 
@@ -104,12 +103,10 @@ void BM_MessageChannel_RoundTrip<BobbinLoop>(benchmark::State& state) {
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
 template <>
 void BM_MessageChannel_RoundTrip<MoodycamelBlocking>(benchmark::State& state) {
-  // On the heap, and to the helper by address (see the ping-pong in bounded_queue_bench.cpp).
   using Queue = moodycamel::BlockingConcurrentQueue<int>;
-  const auto there_owner = std::make_unique<Queue>();
-  const auto back_owner = std::make_unique<Queue>();
-  Queue* const there = there_owner.get();
-  Queue* const back = back_owner.get();
+  const bobbin_bench::HeapPair<Queue> queues;
+  Queue* const there = queues.there();
+  Queue* const back = queues.back();
   std::thread echo([there, back] {
     for (;;) {
       int v = 0;
@@ -198,12 +195,10 @@ void BM_MessageChannel_OneWay<BobbinLoop>(benchmark::State& state) {
 #if defined(BOBBIN_BENCH_HAS_MOODYCAMEL)
 template <>
 void BM_MessageChannel_OneWay<MoodycamelBlocking>(benchmark::State& state) {
-  // On the heap, and to the helper by address (see the ping-pong in bounded_queue_bench.cpp).
   using Queue = moodycamel::BlockingConcurrentQueue<int>;
-  const auto there_owner = std::make_unique<Queue>();
-  const auto back_owner = std::make_unique<Queue>();
-  Queue* const there = there_owner.get();
-  Queue* const back = back_owner.get();
+  const bobbin_bench::HeapPair<Queue> queues;
+  Queue* const there = queues.there();
+  Queue* const back = queues.back();
   std::thread sink([there, back] {
     std::int64_t n = 0;
     for (;;) {

@@ -218,13 +218,9 @@ void BM_RingBuffer_Spsc(benchmark::State& state) {
 
 template <class V>
 void BM_RingBuffer_PingPong(benchmark::State& state) {
-  const auto there_owner = std::make_unique<V>(1024);
-  const auto back_owner = std::make_unique<V>(1024);
-  V* const there = there_owner.get();
-  V* const back = back_owner.get();
-  // The helper takes the queues' addresses by value: through a reference it would read them
-  // from the benchmark thread's stack on every round, and share that frame's cache line with
-  // whatever the benchmark thread spills or calls there.
+  const bobbin_bench::HeapPair<V> rings(1024);
+  V* const there = rings.there();
+  V* const back = rings.back();
   std::thread echo([there, back] {
     for (;;) {
       const Item v = there->pop();
@@ -255,14 +251,12 @@ constexpr int kPairedBlock = 1000;
 
 template <class V>
 void BM_RingBuffer_PingPongPaired(benchmark::State& state) {
-  const auto spin_there_owner = std::make_unique<SpinRing>(1024);
-  const auto spin_back_owner = std::make_unique<SpinRing>(1024);
-  const auto there_owner = std::make_unique<V>(1024);
-  const auto back_owner = std::make_unique<V>(1024);
-  SpinRing* const spin_there = spin_there_owner.get();
-  SpinRing* const spin_back = spin_back_owner.get();
-  V* const there = there_owner.get();
-  V* const back = back_owner.get();
+  const bobbin_bench::HeapPair<SpinRing> spin_rings(1024);
+  const bobbin_bench::HeapPair<V> rings(1024);
+  SpinRing* const spin_there = spin_rings.there();
+  SpinRing* const spin_back = spin_rings.back();
+  V* const there = rings.there();
+  V* const back = rings.back();
   std::thread echo([spin_there, spin_back, there, back] {
     for (;;) {
       for (int i = 0; i < kPairedBlock; ++i) {
