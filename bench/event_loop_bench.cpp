@@ -46,8 +46,12 @@ struct Libuv {};
 // ---------------------------------------------------------------------------------------------
 // Round trip.
 
+// Loop A lives on the heap in both variants, and in libuv's so does B (whose loop runs on the
+// peer thread): on the benchmark thread's stack, the state the other thread touches would share
+// cache lines with whatever the benchmark thread spills or calls there.
 void round_trip(benchmark::State& state, Bobbin) {
-  bobbin::EventLoop a;
+  const auto a_owner = std::make_unique<bobbin::EventLoop>();
+  bobbin::EventLoop& a = *a_owner;
   std::atomic<bobbin::EventLoop*> b_ptr{nullptr};
   std::shared_ptr<bobbin::EventLoop> b_keep;  // alive until our last post() has returned
   std::thread peer([&] {
@@ -84,8 +88,10 @@ struct UvSide {
 };
 
 void round_trip(benchmark::State& state, Libuv) {
-  UvSide a;
-  UvSide b;
+  const auto a_owner = std::make_unique<UvSide>();
+  const auto b_owner = std::make_unique<UvSide>();
+  UvSide& a = *a_owner;
+  UvSide& b = *b_owner;
   uv_loop_init(&a.loop);
   a.async.data = &a;
   uv_async_init(&a.loop, &a.async, [](uv_async_t* h) { static_cast<UvSide*>(h->data)->replied = true; });
