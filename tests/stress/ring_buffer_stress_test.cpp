@@ -220,4 +220,36 @@ TEST(RingBufferStress, CloseDrainsABatchingConsumer) {
   }
 }
 
+// A ping-pong through two rings (the benchmarks' pattern): nearly every pop meets an empty ring
+// and waits for a hand-off (the consumer's spin inline in pop()). Now and then the sender
+// pushes a burst instead (at most what the two rings and the echo can hold), so a consumer
+// that finds more than one asks for a batch and then falls back to single elements. The echo
+// must return exactly what was sent, in order; close() then ends both sides.
+TEST(RingBufferStress, PingPongWithBursts) {
+  for (std::size_t cap : {1u, 4u, 1024u}) {
+    RingBuffer<std::uint64_t> there(cap);
+    RingBuffer<std::uint64_t> back(cap);
+    std::thread echo([&] {
+      while (auto v = there.pop()) {
+        if (!back.push(*v)) return;
+      }
+      back.close();
+    });
+    std::mt19937 rng(static_cast<unsigned>(cap));
+    std::uint64_t next = 0;
+    std::uint64_t expected = 0;
+    bool in_order = true;
+    for (int round = 0; round < 20000 * kScale && in_order; ++round) {
+      const std::uint64_t burst = rng() % 64 == 0 ? 1 + rng() % (2 * cap) : 1;
+      for (std::uint64_t i = 0; i < burst; ++i) ASSERT_TRUE(there.push(next++));
+      for (std::uint64_t i = 0; i < burst; ++i) in_order &= back.pop() == expected++;
+    }
+    there.close();
+    EXPECT_EQ(back.pop(), std::nullopt);
+    echo.join();
+    EXPECT_TRUE(in_order) << "capacity " << cap;
+    EXPECT_EQ(expected, next);
+  }
+}
+
 }  // namespace
