@@ -472,11 +472,12 @@ class RingBuffer {
   // pop() when the ring is empty and the consumer waits for single elements (want 1: a
   // hand-off): the spin of wait() (kSpins looks at head, the first at once, a pause apart) runs
   // here, inline in the caller, with nothing but the load of head in the loop; then the slow
-  // path goes on from the yields. Measured with the blocking ping-pong of bench/: the same spin
-  // inside the out-of-line slow path, with its closure and the closed flag looked at per
-  // look, cost 15-20 % more per round trip (1.20-1.27x against 1.00-1.06x a spin-only ring,
-  // in blocks taking turns on the same two threads). Closed is looked at once, before the spin:
-  // a close() during the spin is seen when it ends, at most kSpins pauses later.
+  // path goes on from the yields. Measured with a blocking ping-pong: the same spin inside the
+  // out-of-line slow path, with its closure and the closed flag looked at per look, cost about
+  // a tenth more per round trip (1.16-1.21x against 1.01-1.10x a spin-only ring, in blocks
+  // taking turns on the same two threads; docs/benchmarks.md, fourth pass). Closed is looked at
+  // once, before the spin: a close() during the spin is seen when it ends, at most kSpins
+  // pauses later.
   std::optional<T> pop_handoff(std::uint64_t t) {
     // relaxed: a hint; the slow path reads closed again (seq_cst) before it decides anything.
     if (closed_ref().load(std::memory_order_relaxed) == 0) {
