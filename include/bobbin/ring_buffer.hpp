@@ -50,8 +50,9 @@
 // (empty); it publishes its own index with a release store and then reads the other side's
 // sleeper count, which lives on the line it has just written: the wake-up check adds no cache
 // traffic and no fence to a push or pop. try_push/try_pop re-read the other index at once
-// when the copy runs out; push/pop go to their slow path instead, which looks at it at once
-// and then may wait for a batch (below). Per element a push stores only the slot and head
+// when the copy runs out; push/pop wait for it instead (below): a pop waiting for a hand-off
+// spins inline, anything else goes to the out-of-line slow path, which looks at once and then
+// may wait for a batch. Per element a push stores only the slot and head
 // (a pop only tail): the slot comes from the side's cached lap start (no division, nothing
 // written to the object), and push hands a small element to its out-of-line slow path by
 // value, so the caller's element need not go through memory.
@@ -487,14 +488,19 @@ class RingBuffer {
         const std::uint64_t h = head.load(std::memory_order_acquire);
         if (h > t) {
           consumer_.head = h;
-          // More than one: a stream, so ask for a batch next time, as wait()'s found() does.
-          if (h - t > 1) consumer_.want = std::min<std::size_t>(2, max_stored_);
+          grow_want(consumer_.want, static_cast<std::size_t>(h - t), max_stored_);
           return take(t);
         }
         detail::cpu_relax();
       }
     }
     return pop_slow(detail::kNoDeadline, kSpins);
+  }
+
+  // A wait for `want` found `n`: more than a hand-off brings (a stream), so ask for a batch
+  // twice as large next time, up to `max_want` (see the Blocking paragraph).
+  static void grow_want(std::size_t& want, std::size_t n, std::size_t max_want) noexcept {
+    if (n > 1 && n >= want) want = std::min(want * 2, max_want);
   }
 
   // Re-reads tail; true if at least `want` slots are now free at head `h`.
@@ -587,7 +593,7 @@ class RingBuffer {
             detail::Deadline deadline, int spun = 0) {
     // Found `n` where `want` was asked: more than a hand-off brings, ask for more next time.
     const auto found = [&](std::size_t n) {
-      if (n > 1 && n >= want) want = std::min(want * 2, max_want);
+      grow_want(want, n, max_want);
       return true;
     };
     std::size_t last = available();  // the first look: at once
